@@ -1,0 +1,49 @@
+"""evloop: an asyncio event loop whose engine is a libevent 2.1-style EventBase.
+
+This module re-exports the public names of the libevent face (``EventBase``,
+``EventConfig``, ``Event`` and the ``EV_*``/``EVLOOP_*`` constants), compiled
+in ``evloop._evloop``.  libevent's C function names live in
+``evloop.compat``.
+"""
+from ._evloop import (  # noqa: F401
+    CommonTimeout,
+    Event,
+    EventBase,
+    EventConfig,
+    enable_debug_mode,
+    event_self_cbarg,
+    gettime_monotonic,
+    supported_methods,
+    EV_TIMEOUT, EV_READ, EV_WRITE, EV_SIGNAL, EV_PERSIST, EV_ET,
+    EV_FINALIZE, EV_CLOSED,
+    EVLOOP_ONCE, EVLOOP_NONBLOCK, EVLOOP_NO_EXIT_ON_EMPTY,
+    EV_FEATURE_ET, EV_FEATURE_O1, EV_FEATURE_FDS, EV_FEATURE_EARLY_CLOSE,
+    EVENT_BASE_FLAG_NOLOCK, EVENT_BASE_FLAG_IGNORE_ENV,
+    EVENT_BASE_FLAG_STARTUP_IOCP, EVENT_BASE_FLAG_NO_CACHE_TIME,
+    EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST, EVENT_BASE_FLAG_PRECISE_TIMER,
+    EVENT_BASE_COUNT_ACTIVE, EVENT_BASE_COUNT_VIRTUAL, EVENT_BASE_COUNT_ADDED,
+    EVENT_MAX_PRIORITIES,
+    EVLIST_TIMEOUT, EVLIST_INSERTED, EVLIST_SIGNAL, EVLIST_ACTIVE,
+    EVLIST_INTERNAL, EVLIST_ACTIVE_LATER, EVLIST_FINALIZING, EVLIST_INIT,
+    LIBEVENT_VERSION, LIBEVENT_VERSION_NUMBER,
+)
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "CommonTimeout", "Event", "EventBase", "EventConfig",
+    "enable_debug_mode", "event_self_cbarg", "gettime_monotonic",
+    "supported_methods",
+    "EV_TIMEOUT", "EV_READ", "EV_WRITE", "EV_SIGNAL", "EV_PERSIST", "EV_ET",
+    "EV_FINALIZE", "EV_CLOSED",
+    "EVLOOP_ONCE", "EVLOOP_NONBLOCK", "EVLOOP_NO_EXIT_ON_EMPTY",
+    "EV_FEATURE_ET", "EV_FEATURE_O1", "EV_FEATURE_FDS", "EV_FEATURE_EARLY_CLOSE",
+    "EVENT_BASE_FLAG_NOLOCK", "EVENT_BASE_FLAG_IGNORE_ENV",
+    "EVENT_BASE_FLAG_STARTUP_IOCP", "EVENT_BASE_FLAG_NO_CACHE_TIME",
+    "EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST", "EVENT_BASE_FLAG_PRECISE_TIMER",
+    "EVENT_BASE_COUNT_ACTIVE", "EVENT_BASE_COUNT_VIRTUAL", "EVENT_BASE_COUNT_ADDED",
+    "EVENT_MAX_PRIORITIES",
+    "EVLIST_TIMEOUT", "EVLIST_INSERTED", "EVLIST_SIGNAL", "EVLIST_ACTIVE",
+    "EVLIST_INTERNAL", "EVLIST_ACTIVE_LATER", "EVLIST_FINALIZING", "EVLIST_INIT",
+    "LIBEVENT_VERSION", "LIBEVENT_VERSION_NUMBER",
+]

@@ -1,0 +1,242 @@
+"""Typing stub of the compiled core (``evloop._evloop``).
+
+This file is also the contract of the libevent face: every name, argument and
+exception listed here is what the compiled module provides.
+
+Conventions
+-----------
+* A *timeout* argument is ``None`` (no timeout), a number of seconds
+  (``int``/``float`` >= 0), a ``(sec, usec)`` tuple (a ``struct timeval``,
+  both >= 0, ``usec`` < 1_000_000), or a :class:`CommonTimeout` token from
+  :meth:`EventBase.init_common_timeout`.  A negative value raises
+  ``ValueError``; another type raises ``TypeError``.
+* An *fd* argument is an ``int`` >= 0, or an object with ``fileno()``.  For a
+  pure timer it is ``-1``; for a signal event it is the signal number.
+* Callbacks of events are called as ``callback(fd, what, arg)`` where
+  ``what`` is the set of ``EV_*`` flags that fired.
+* Errors: ``TypeError``/``ValueError`` name the bad argument; system failures
+  raise ``OSError`` with ``errno``; misuse (a freed base, re-assigning a
+  pending event, a re-entrant loop, a second base claiming signals) raises
+  ``RuntimeError``.  ``evloop.compat`` turns these into libevent's 0/-1.
+"""
+
+from typing import Any, Callable, Optional, TextIO, Tuple, Union
+
+# -- event flags (event.h) ---------------------------------------------------
+EV_TIMEOUT: int  # 0x01
+EV_READ: int  # 0x02
+EV_WRITE: int  # 0x04
+EV_SIGNAL: int  # 0x08
+EV_PERSIST: int  # 0x10
+EV_ET: int  # 0x20
+EV_FINALIZE: int  # 0x40
+EV_CLOSED: int  # 0x80
+
+# -- loop flags ----------------------------------------------------------------
+EVLOOP_ONCE: int  # 0x01
+EVLOOP_NONBLOCK: int  # 0x02
+EVLOOP_NO_EXIT_ON_EMPTY: int  # 0x04
+
+# -- backend features ------------------------------------------------------------
+EV_FEATURE_ET: int  # 0x01
+EV_FEATURE_O1: int  # 0x02
+EV_FEATURE_FDS: int  # 0x04
+EV_FEATURE_EARLY_CLOSE: int  # 0x08
+
+# -- event_config flags ------------------------------------------------------------
+EVENT_BASE_FLAG_NOLOCK: int  # 0x01
+EVENT_BASE_FLAG_IGNORE_ENV: int  # 0x02
+EVENT_BASE_FLAG_STARTUP_IOCP: int  # 0x04
+EVENT_BASE_FLAG_NO_CACHE_TIME: int  # 0x08
+EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST: int  # 0x10
+EVENT_BASE_FLAG_PRECISE_TIMER: int  # 0x20
+
+# -- get_num_events flags ------------------------------------------------------------
+EVENT_BASE_COUNT_ACTIVE: int  # 1
+EVENT_BASE_COUNT_VIRTUAL: int  # 2
+EVENT_BASE_COUNT_ADDED: int  # 4
+
+EVENT_MAX_PRIORITIES: int  # 256
+
+# -- event_struct.h state bits (what Event.flags reports) ------------------------------
+EVLIST_TIMEOUT: int  # 0x01
+EVLIST_INSERTED: int  # 0x02
+EVLIST_SIGNAL: int  # 0x04
+EVLIST_ACTIVE: int  # 0x08
+EVLIST_INTERNAL: int  # 0x10
+EVLIST_ACTIVE_LATER: int  # 0x20
+EVLIST_FINALIZING: int  # 0x40
+EVLIST_INIT: int  # 0x80
+
+LIBEVENT_VERSION: str  # "2.1.12-stable": the libevent version whose semantics we follow
+LIBEVENT_VERSION_NUMBER: int  # 0x02010c00
+
+Timeout = Union[None, int, float, Tuple[int, int], "CommonTimeout"]
+EventCallback = Callable[[int, int, Any], Any]
+
+def event_self_cbarg() -> object:
+    """The sentinel that, given as ``arg``, makes the event pass itself as
+    the callback's ``arg`` (libevent's ``event_self_cbarg()``)."""
+
+def supported_methods() -> list[str]:
+    """Backends compiled in and usable here, fastest first:
+    ``['epoll', 'poll', 'select']`` on Linux (event_get_supported_methods)."""
+
+def enable_debug_mode() -> None:
+    """libevent's event_enable_debug_mode(): extra checks (fds given to
+    events must be non-blocking).  Must be called before any EventBase
+    exists, and only once: otherwise RuntimeError."""
+
+def gettime_monotonic() -> float:
+    """CLOCK_MONOTONIC now, in seconds (the clock the bases' timers use)."""
+
+class CommonTimeout:
+    """Opaque token returned by EventBase.init_common_timeout; valid as a
+    timeout only for the base that made it (ValueError elsewhere)."""
+    @property
+    def duration(self) -> float: ...
+
+class EventConfig:
+    """event_config: choose and constrain the backend of a new EventBase."""
+    def __init__(self) -> None: ...
+    def avoid_method(self, method: str) -> None:
+        """Never pick backend ``method`` (repeatable). TypeError if not str."""
+    def require_features(self, features: int) -> None:
+        """Require ``EV_FEATURE_*`` bits (replaces the previous mask).
+        ValueError for unknown bits."""
+    def set_flag(self, flag: int) -> None:
+        """OR in ``EVENT_BASE_FLAG_*`` bits.  ValueError for unknown bits."""
+    def set_max_dispatch_interval(
+        self, max_interval: Optional[Timeout], max_callbacks: int, min_priority: int
+    ) -> None:
+        """Stop a pass of callbacks of priority >= min_priority after
+        max_callbacks callbacks (-1: no limit) or max_interval seconds (None:
+        no limit), then re-poll."""
+
+class EventBase:
+    """event_base: a dispatch loop over one backend.
+
+    ``EventBase(config=None)`` picks the fastest backend that the config and
+    the environment allow (``EVENT_NOEPOLL``, ``EVENT_NOPOLL``,
+    ``EVENT_NOSELECT``, ``EVENT_PRECISE_TIMER``, ``EVENT_SHOW_METHOD`` unless
+    ``EVENT_BASE_FLAG_IGNORE_ENV``).  OSError if no backend qualifies
+    (libevent returns NULL).  Usable as a context manager (free() on exit).
+    """
+    def __init__(self, config: Optional[EventConfig] = None) -> None: ...
+    def get_method(self) -> str: ...
+    @property
+    def method(self) -> str: ...
+    def get_features(self) -> int: ...
+    def dispatch(self) -> int:
+        """loop(0)."""
+    def loop(self, flags: int = 0) -> int:
+        """Run the loop.  Returns 0 (exited normally, or EVLOOP_ONCE/NONBLOCK
+        done), 1 (no events registered).  RuntimeError if called re-entrantly
+        or on a freed base; OSError if the backend fails.  If a callback
+        raised (and no exception handler is set), the loop stops right after
+        that callback and the exception propagates from here."""
+    def loopexit(self, timeout: Timeout = None) -> None: ...
+    def loopbreak(self) -> None: ...
+    def loopcontinue(self) -> None: ...
+    def got_exit(self) -> bool: ...
+    def got_break(self) -> bool: ...
+    def priority_init(self, npriorities: int) -> None:
+        """ValueError unless 1 <= npriorities <= 255; RuntimeError if any
+        callback is active."""
+    def get_npriorities(self) -> int: ...
+    def gettimeofday_cached(self) -> float:
+        """Wall-clock seconds; the cached value while the loop runs."""
+    def update_cache_time(self) -> None: ...
+    def time(self) -> float:
+        """The base's monotonic 'now' in seconds (cached while running)."""
+    def init_common_timeout(self, duration: Timeout) -> CommonTimeout: ...
+    def once(
+        self, fd: Any, what: int, callback: EventCallback, arg: Any = None,
+        timeout: Timeout = None,
+    ) -> None:
+        """event_base_once: ValueError for EV_SIGNAL/EV_PERSIST or a bad
+        combination."""
+    def reinit(self) -> None:
+        """event_reinit: after os.fork(), recreate the backend and re-add
+        every inserted event.  OSError on failure."""
+    def dump_events(self, file: Optional[TextIO] = None) -> None:
+        """Write libevent's 'Inserted events:' / 'Active events:' listing to
+        ``file`` (sys.stdout if None)."""
+    def foreach_event(self, fn: Callable[["EventBase", "Event", Any], Any], arg: Any = None) -> Any:
+        """Call fn(base, event, arg) for each event (inserted, then
+        timer-only, then active-only); a truthy return stops and is
+        returned.  Returns 0 if all were visited."""
+    def get_num_events(self, flags: int) -> int: ...
+    def get_max_events(self, flags: int, clear: bool = False) -> int: ...
+    def get_running_event(self) -> Optional["Event"]: ...
+    def active_by_fd(self, fd: Any, events: int) -> None: ...
+    def active_by_signal(self, sig: int) -> None: ...
+    def set_exception_handler(
+        self, handler: Optional[Callable[["EventBase", Optional["Event"], BaseException], Any]]
+    ) -> None:
+        """Send exceptions raised by callbacks to handler(base, event, exc)
+        instead of propagating them out of loop().  None restores the
+        default."""
+    def free(self) -> None:
+        """event_base_free: delete every event, close the backend.  Later
+        use raises RuntimeError.  Idempotent."""
+    @property
+    def closed(self) -> bool: ...
+    def __enter__(self) -> "EventBase": ...
+    def __exit__(self, *exc: Any) -> None: ...
+
+class Event:
+    """struct event.
+
+    ``Event(base, fd, what, callback, arg=None)`` is event_new().  ``what``
+    is a combination of EV_TIMEOUT/READ/WRITE/SIGNAL/PERSIST/ET/CLOSED/
+    FINALIZE (ValueError otherwise, and for EV_SIGNAL with READ/WRITE/CLOSED).
+    """
+    def __init__(self, base: EventBase, fd: Any, what: int, callback: EventCallback, arg: Any = None) -> None: ...
+    @classmethod
+    def timer(cls, base: EventBase, callback: EventCallback, arg: Any = None) -> "Event":
+        """evtimer_new: Event(base, -1, 0, callback, arg)."""
+    @classmethod
+    def signal(cls, base: EventBase, signum: int, callback: EventCallback, arg: Any = None) -> "Event":
+        """evsignal_new: Event(base, signum, EV_SIGNAL|EV_PERSIST, ...)."""
+    def assign(self, base: EventBase, fd: Any, what: int, callback: EventCallback, arg: Any = None) -> None:
+        """event_assign.  RuntimeError if the event is pending or active."""
+    def add(self, timeout: Timeout = None) -> None:
+        """event_add.  ``None`` keeps an existing deadline.  RuntimeError on a
+        freed event or base; OSError if the backend refuses the fd (EBADF,
+        EPERM); ValueError for an fd select() cannot watch."""
+    def delete(self) -> None:
+        """event_del.  Fine on an event that is not added."""
+    def remove_timer(self) -> None:
+        """event_remove_timer: drop only the deadline."""
+    def active(self, res: int, ncalls: int = 1) -> None:
+        """event_active."""
+    def pending(self, what: int = ..., want_tv: bool = False) -> Union[int, Tuple[int, Optional[float]]]:
+        """event_pending: ``what`` & (the flags the event is pending or
+        active on).  With want_tv=True returns (flags, deadline) where the
+        deadline is wall-clock seconds, or None without a timeout."""
+    def priority_set(self, priority: int) -> None:
+        """ValueError if out of range; RuntimeError if the event is active."""
+    def get_assignment(self) -> Tuple[EventBase, int, int, EventCallback, Any]: ...
+    def initialized(self) -> bool: ...
+    def finalize(self, finalizer: Callable[["Event", Any], Any]) -> None:
+        """event_finalize: delete, then run finalizer(event, arg) from the
+        loop; afterwards add/active are refused (RuntimeError)."""
+    def free_finalize(self, finalizer: Callable[["Event", Any], Any]) -> None: ...
+    def free(self) -> None:
+        """event_free: delete; later use raises RuntimeError.  Idempotent."""
+    @property
+    def fd(self) -> int: ...
+    @property
+    def base(self) -> EventBase: ...
+    @property
+    def events(self) -> int: ...
+    @property
+    def callback(self) -> EventCallback: ...
+    @property
+    def arg(self) -> Any: ...
+    @property
+    def priority(self) -> int: ...
+    @property
+    def flags(self) -> int:
+        """The EVLIST_* state bits."""
