@@ -1,0 +1,5 @@
+# Declarations of every cdef class of the compiled unit, one concept a file
+# (see core/*.pxd).  _evloop.pyx includes the implementations in the same
+# order.
+
+include "core/event.pxd"
