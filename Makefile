@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.deps-stamp
 SYSSTAMP := $(VENV)/.sysdeps-stamp
 PYTEST_ARGS ?=
 
-SOURCES := $(wildcard evloop/*.pyx evloop/*.pxd evloop/core/*.pyx evloop/core/*.pxd evloop/includes/*.pxd evloop/includes/*.h)
+SOURCES := $(wildcard evloop/*.pyx evloop/*.pxd evloop/core/*.pyx evloop/core/*.pxd evloop/core/*.pxi evloop/aio/*.pyx evloop/aio/*.pxd evloop/includes/*.pxd evloop/includes/*.h)
 EXT     := evloop/.built-stamp
 
 .PHONY: all demo test build debug bench clean sysdeps deps test-all

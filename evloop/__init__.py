@@ -28,9 +28,13 @@ from ._evloop import (  # noqa: F401
     LIBEVENT_VERSION, LIBEVENT_VERSION_NUMBER,
 )
 
+from .loop import EventLoop  # noqa: E402
+from .policy import EventLoopPolicy, install, new_event_loop, run  # noqa: E402
+
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "EventLoop", "EventLoopPolicy", "install", "new_event_loop", "run",
     "CommonTimeout", "Event", "EventBase", "EventConfig",
     "enable_debug_mode", "event_self_cbarg", "gettime_monotonic",
     "supported_methods",

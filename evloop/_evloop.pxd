@@ -3,3 +3,4 @@
 # order.
 
 include "core/event.pxd"
+include "aio/loop.pxd"

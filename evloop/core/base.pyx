@@ -177,6 +177,11 @@ cdef int process_queue(EventBase base, int pri, int max_to_process,
             call_event_cb(base, ev, ev.fd, ev.res)
         elif closure == CLOSURE_EVENT_SIGNAL:
             signal_closure(base, ev)
+        elif closure == CLOSURE_CUSTOM:
+            try:
+                ev._run_custom()
+            except BaseException as exc:
+                handle_exception(base, ev, exc)
         else:
             finalizer = ev.finalizer
             ev.finalizer = None

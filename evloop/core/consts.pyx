@@ -53,6 +53,7 @@ cdef enum:
     CLOSURE_EVENT_PERSIST = 2
     CLOSURE_EVENT_FINALIZE = 3
     CLOSURE_EVENT_FINALIZE_FREE = 4
+    CLOSURE_CUSTOM = 5              # evloop: a subclass runs itself (_run_custom)
 
 EV_TIMEOUT = C_EV_TIMEOUT
 EV_READ = C_EV_READ

@@ -79,6 +79,7 @@ cdef class Event:
     cdef int *pncalls            # points at the running signal loop counter
 
     cdef EventBase _usable(self, str what)
+    cdef int _run_custom(self) except -1   # CLOSURE_CUSTOM: subclasses' own run
 
 
 

@@ -137,6 +137,10 @@ cdef int queue_insert_active(EventBase base, Event ev) except -1:
     base.event_count_active += 1
     if base.event_count_active > base.event_count_active_max:
         base.event_count_active_max = base.event_count_active
+    if ev.pri >= base.nqueues:
+        # Assigned before priority_init() shrank the queues: libevent would
+        # index out of bounds here; evloop uses the least urgent queue.
+        ev.pri = base.nqueues - 1
     q_append(&base.queues[ev.pri], ev)
     return 0
 
@@ -364,6 +368,11 @@ cdef class Event:
 
     def __init__(self, base, fd, what, callback, arg=None):
         self._assign(base, fd, what, callback, arg)
+
+    cdef int _run_custom(self) except -1:
+        # Overridden by evloop's own Event subclasses (the asyncio face's
+        # timer handles and fd watchers), whose closure is CLOSURE_CUSTOM.
+        return 0
 
     def _assign(self, base, fd, what, callback, arg):
         cdef EventBase b = usable_base(base, "create an event")

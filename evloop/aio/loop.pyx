@@ -1,0 +1,530 @@
+# The asyncio face's engine: asyncio.AbstractEventLoop driven by an
+# EventBase (shared/DESIGN.md, "How asyncio maps onto the EventBase").
+#
+# evloop.EventLoop (evloop/loop.py) is `class EventLoop(Loop,
+# asyncio.SelectorEventLoop)`: this compiled Loop comes first in the MRO
+# and replaces the selector loop's engine — the ready queue, timers, the
+# _run_once pass, readers/writers, signals — while the stdlib supplies
+# the cold paths written against that engine (create_connection's Happy
+# Eyeballs, create_server, sock_*, pipes, subprocess watchers, SSL).
+#
+# The mapping:
+# * call_soon appends a Handle to `_ready` and activates one internal
+#   ReadyEvent "later", so the queue runs in the *next* pass (asyncio's
+#   rule), at the base's middle priority, before the I/O callbacks and
+#   timers of that pass (the order asyncio's _run_once uses);
+# * call_at/call_later are TimerHandles: Event subclasses whose deadline
+#   is in the base's heap (FIFO among equal deadlines);
+# * add_reader/add_writer are persistent FdWatcher events that run their
+#   Handle directly from the pass (no trip through `_ready`);
+# * add_signal_handler is a persistent SignalWatcher (EV_SIGNAL);
+# * _run_once is one pass of event_base_loop (core/base.pyx steps 2–7).
+
+import asyncio as _asyncio
+import collections as _collections
+import contextvars as _contextvars
+import logging as _logging
+import threading as _threading
+from asyncio import coroutines as _coroutines
+from asyncio import format_helpers as _format_helpers
+
+_logger = _logging.getLogger("asyncio")
+
+cdef extern from "Python.h":
+    int PyContext_Enter(object) except -1
+    int PyContext_Exit(object) except -1
+
+
+cdef object _copy_context = _contextvars.copy_context
+cdef object _new_deque = _collections.deque
+
+
+def _format_cb(cb, args):
+    try:
+        return _format_helpers._format_callback_source(cb, args)
+    except Exception:   # pragma: no cover - defensive: private helper
+        return repr(cb)
+
+
+cdef class Handle:
+    """A callback scheduled by call_soon or registered by add_reader; the
+    same API as asyncio.Handle (cancel, cancelled, get_context)."""
+
+    def __init__(self, callback, args, loop, context=None):
+        if context is None:
+            context = _copy_context()
+        self._context = context
+        self._loop = loop
+        self._callback = callback
+        self._args = args
+        self.cancelled_ = False
+        self._repr = None
+        if loop is not None and (<Loop>loop).c_debug:
+            self._source_traceback = _format_helpers.extract_stack(
+                _sys2._getframe(1))
+        else:
+            self._source_traceback = None
+
+    def get_context(self):
+        return self._context
+
+    def cancel(self):
+        if not self.cancelled_:
+            self.cancelled_ = True
+            if self._loop is not None and (<Loop>self._loop).c_debug:
+                self._repr = repr(self)
+            self._callback = None
+            self._args = None
+
+    def cancelled(self):
+        return self.cancelled_
+
+    @property
+    def _cancelled(self):
+        return self.cancelled_
+
+    def __repr__(self):
+        if self._repr is not None:
+            return self._repr
+        info = [self.__class__.__name__]
+        if self.cancelled_:
+            info.append("cancelled")
+        if self._callback is not None:
+            info.append(_format_cb(self._callback, self._args))
+        return "<{}>".format(" ".join(info))
+
+    def _run(self):
+        self._run_handle()
+
+    cdef int _run_handle(self) except -1:
+        cdef object ctx = self._context
+        cdef object cb = self._callback
+        cdef object args = self._args
+        PyContext_Enter(ctx)
+        try:
+            if args:
+                cb(*args)
+            else:
+                cb()
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            msg = f"Exception in callback {_format_cb(cb, args)}"
+            context = {"message": msg, "exception": exc, "handle": self}
+            if self._source_traceback:
+                context["source_traceback"] = self._source_traceback
+            self._loop.call_exception_handler(context)
+        finally:
+            PyContext_Exit(ctx)
+        return 0
+
+
+cdef inline int run_handle_timed(Loop loop, Handle h) except -1:
+    """Run h; in debug mode warn about slow callbacks (asyncio's
+    slow_callback_duration)."""
+    cdef double t0, dt
+    loop._current_handle = h
+    try:
+        if loop.c_debug:
+            t0 = mono_ns() / 1e9
+            h._run_handle()
+            dt = mono_ns() / 1e9 - t0
+            if dt >= (<object>loop).slow_callback_duration:
+                _logger.warning("Executing %s took %.3f seconds", h, dt)
+        else:
+            h._run_handle()
+    finally:
+        loop._current_handle = None
+    return 0
+
+
+cdef class ReadyEvent(Event):
+    cdef int _run_custom(self) except -1:
+        cdef Loop loop = self.loop
+        cdef Handle h
+        cdef Py_ssize_t ntodo = len(loop.ready_q)
+        # Only what was queued when the pass began: callbacks scheduled by
+        # these run next pass (re-activating this event "later").
+        while ntodo > 0:
+            ntodo -= 1
+            h = <Handle>loop.ready_popleft()
+            if h.cancelled_:
+                continue
+            run_handle_timed(loop, h)
+        return 0
+
+
+cdef class TimerHandle(Event):
+    """call_later/call_at's handle (asyncio.TimerHandle's API: when,
+    cancel, cancelled, get_context)."""
+
+    cdef int _run_custom(self) except -1:
+        cdef Handle h = self.h
+        if h is None or h.cancelled_:
+            return 0
+        self.h = None
+        run_handle_timed(<Loop>h._loop, h)
+        return 0
+
+    def when(self):
+        return self.when_
+
+    def cancel(self):
+        if self.tcancelled:
+            return
+        self.tcancelled = True
+        if self.h is not None:
+            self.h.cancel()
+            self.h = None
+        if self.base is not None and not self.base.freed:
+            event_del_nolock(self.base, self, False)
+
+    def cancelled(self):
+        return self.tcancelled
+
+    def get_context(self):
+        return self.h._context if self.h is not None else None
+
+    @property
+    def _scheduled(self):
+        return bool(self.flags & C_EVLIST_TIMEOUT)
+
+    def __repr__(self):
+        state = "cancelled" if self.cancelled() else f"when={self.when_}"
+        cb = _format_cb(self.h._callback, self.h._args) if self.h is not None else ""
+        return f"<TimerHandle {state} {cb}>"
+
+    def __lt__(self, other):
+        return self.when_ < other.when()
+
+    def __le__(self, other):
+        return self.when_ <= other.when()
+
+    def __gt__(self, other):
+        return self.when_ > other.when()
+
+    def __ge__(self, other):
+        return self.when_ >= other.when()
+
+    def __eq__(self, other):
+        if isinstance(other, TimerHandle):
+            return self is other or (self.when_ == (<TimerHandle>other).when_ and
+                                     self.h is (<TimerHandle>other).h)
+        return NotImplemented
+
+    def __hash__(self):
+        return id(self) >> 4
+
+
+cdef class FdWatcher(Event):
+    cdef int _run_custom(self) except -1:
+        cdef Handle h = self.h
+        if h is None or h.cancelled_:
+            return 0
+        run_handle_timed(<Loop>h._loop, h)
+        return 0
+
+
+cdef class SignalWatcher(Event):
+    cdef int _run_custom(self) except -1:
+        cdef Handle h = self.h
+        cdef int n = self.ncalls if self.ncalls > 0 else 1
+        self.ncalls = 0
+        while n > 0 and h is not None and not h.cancelled_:
+            n -= 1
+            run_handle_timed(<Loop>h._loop, h)
+        return 0
+
+
+def _event_exception(base, event, exc):
+    """EventBase exception handler of a loop's base: libevent-face
+    callbacks that raise go to the asyncio exception handler."""
+    loop = _loop_of_base.get(id(base))
+    if loop is None:
+        raise exc
+    loop.call_exception_handler({
+        "message": f"Exception in event callback {event!r}",
+        "exception": exc,
+    })
+
+
+_loop_of_base = {}
+
+
+cdef class Loop:
+    """The compiled engine of evloop.EventLoop; see the module comment."""
+
+    def __cinit__(self, *args, **kwargs):
+        cdef EventConfig cfg = kwargs.get("config")
+        cdef ReadyEvent ev
+        self.base = EventBase(cfg)
+        # asyncio callbacks run at the middle of three priorities, so a
+        # libevent-face Event can be made more or less urgent than them.
+        self.base.priority_init(3)
+        self.readers = {}
+        self.writers = {}
+        self.ready_q = _new_deque()
+        self.ready_append = self.ready_q.append
+        self.ready_popleft = self.ready_q.popleft
+        self._current_handle = None
+        ev = ReadyEvent.__new__(ReadyEvent)
+        event_assign_internal(ev, self.base, -1, 0, _noop_cb)
+        ev.closure = CLOSURE_CUSTOM
+        ev.pri = 1
+        ev.loop = self
+        self.ready_ev = ev
+        _loop_of_base[id(self.base)] = self
+        self.base.set_exception_handler(_event_exception)
+
+    # asyncio's private state, as C fields (BaseEventLoop reads and writes
+    # these attributes).
+    @property
+    def _closed(self):
+        return self.c_closed
+
+    @_closed.setter
+    def _closed(self, value):
+        self.c_closed = bool(value)
+
+    @property
+    def _debug(self):
+        return self.c_debug
+
+    @_debug.setter
+    def _debug(self, value):
+        self.c_debug = bool(value)
+
+    @property
+    def _stopping(self):
+        return self.c_stopping
+
+    @_stopping.setter
+    def _stopping(self, value):
+        self.c_stopping = bool(value)
+
+    @property
+    def _ready(self):
+        return self.ready_q
+
+    @_ready.setter
+    def _ready(self, value):
+        # BaseEventLoop.__init__ assigns a fresh deque: keep ours.
+        if value is not self.ready_q and len(value):
+            raise RuntimeError("cannot replace a non-empty ready queue")
+
+    @property
+    def event_base(self):
+        """The loop's EventBase: libevent-face Events added here fire in the
+        same dispatch passes as the asyncio callbacks."""
+        return self.base
+
+    def _check_closed(self):
+        if self.c_closed:
+            raise RuntimeError("Event loop is closed")
+
+    def time(self):
+        """CLOCK_MONOTONIC seconds, the clock of time.monotonic()."""
+        return mono_ns() / 1e9
+
+    cdef Handle _new_handle(self, object callback, object args, object context):
+        cdef Handle h = Handle.__new__(Handle)
+        h._context = _copy_context() if context is None else context
+        h._loop = self
+        h._callback = callback
+        h._args = args
+        if self.c_debug:
+            h._source_traceback = _format_helpers.extract_stack(_sys2._getframe(2))
+        return h
+
+    cdef int _schedule_ready(self) except -1:
+        if not (self.ready_ev.flags & (C_EVLIST_ACTIVE | C_EVLIST_ACTIVE_LATER)):
+            event_active_later_nolock(self.base, self.ready_ev, C_EV_TIMEOUT)
+        return 0
+
+    def call_soon(self, callback, *args, context=None):
+        """asyncio call_soon: run callback(*args) in the next pass, FIFO."""
+        cdef Handle h
+        if self.c_closed:
+            raise RuntimeError("Event loop is closed")
+        if self.c_debug:
+            self._check_thread()
+            self._check_callback(callback, "call_soon")
+        h = self._new_handle(callback, args, context)
+        self.ready_append(h)
+        self._schedule_ready()
+        return h
+
+    def _call_soon(self, callback, args, context):
+        cdef Handle h = self._new_handle(callback, args, context)
+        self.ready_append(h)
+        self._schedule_ready()
+        return h
+
+    def call_later(self, delay, callback, *args, context=None):
+        """asyncio call_later: run callback(*args) after delay seconds."""
+        if delay is None:
+            raise TypeError("delay must not be None")
+        return self.call_at(mono_ns() / 1e9 + delay, callback, *args, context=context)
+
+    def call_at(self, when, callback, *args, context=None):
+        """asyncio call_at: run callback(*args) at loop.time() == when."""
+        cdef TimerHandle th
+        cdef double w
+        cdef int64_t deadline
+        if when is None:
+            raise TypeError("when cannot be None")
+        if self.c_closed:
+            raise RuntimeError("Event loop is closed")
+        if self.c_debug:
+            self._check_thread()
+            self._check_callback(callback, "call_at")
+        w = when
+        th = TimerHandle.__new__(TimerHandle)
+        event_assign_internal(th, self.base, -1, 0, _noop_cb)
+        th.flags = C_EVLIST_INIT    # counts as a real event
+        th.closure = CLOSURE_CUSTOM
+        th.pri = 1
+        th.h = self._new_handle(callback, args, context)
+        th.when_ = w
+        if w >= 9.0e9:
+            deadline = <int64_t>9000000000 * NS_PER_SEC
+        elif w <= 0:
+            deadline = 0
+        else:
+            deadline = <int64_t>(w * 1e9)
+        event_add_nolock(self.base, th, deadline, True, True)
+        return th
+
+    def _run_once(self):
+        """One pass of the base (core/base.pyx steps 2–7): poll without
+        blocking if callbacks are ready or stop() was called, else until the
+        next deadline; run I/O callbacks, expired timers and the ready
+        queue."""
+        cdef EventBase base = self.base
+        cdef int64_t tv
+        if base.freed:
+            raise RuntimeError("Event loop is closed")
+        if base.event_count_active or self.c_stopping:
+            tv = 0
+        else:
+            tv = timeout_next(base)
+        base.running_loop = True
+        base.owner_thread = <long>PyThread_get_thread_ident()
+        try:
+            make_later_active(base)
+            base.tv_cache_ns = 0
+            base.backend.dispatch(base, tv)
+            update_time_cache(base)
+            timeout_process(base)
+            if base.event_count_active:
+                process_active(base)
+        finally:
+            base.running_loop = False
+            base.tv_cache_ns = 0
+            base.current_event = None
+            base.running_priority = -1
+        if base.exc is not None:
+            exc = base.exc
+            base.exc = None
+            base.exc_break = False
+            raise exc
+        base.exc_break = False
+        if base.free_pending:
+            base_teardown(base, True)
+
+    # -- readers and writers ---------------------------------------------
+
+    def _add_reader(self, fd, callback, *args):
+        return self._add_watcher(fd, C_EV_READ, callback, args)
+
+    def _add_writer(self, fd, callback, *args):
+        return self._add_watcher(fd, C_EV_WRITE, callback, args)
+
+    def _add_watcher(self, fdobj, int what, callback, args):
+        cdef FdWatcher w
+        cdef int fd
+        cdef dict table = self.readers if what == C_EV_READ else self.writers
+        if self.c_closed:
+            raise RuntimeError("Event loop is closed")
+        fd = fd_of(fdobj, "fd")
+        if fd < 0:
+            raise ValueError(f"Invalid file descriptor: {fd}")
+        h = self._new_handle(callback, args, None)
+        old = table.get(fd)
+        if old is not None:
+            # Same fd again: replace the callback, keep the registration
+            # (asyncio modifies the selector key the same way).
+            w = <FdWatcher>old
+            if w.h is not None:
+                w.h.cancel()
+            w.h = h
+            return h
+        w = FdWatcher.__new__(FdWatcher)
+        event_assign_internal(w, self.base, fd, what | C_EV_PERSIST, _noop_cb)
+        w.flags = C_EVLIST_INIT
+        w.closure = CLOSURE_CUSTOM
+        w.pri = 1
+        w.h = h
+        event_add_nolock(self.base, w, 0, False, False)
+        table[fd] = w
+        return h
+
+    def _remove_reader(self, fd):
+        return self._remove_watcher(fd, self.readers)
+
+    def _remove_writer(self, fd):
+        return self._remove_watcher(fd, self.writers)
+
+    def _remove_watcher(self, fdobj, dict table):
+        cdef FdWatcher w
+        if self.c_closed or self.base.freed:
+            return False
+        fd = fd_of(fdobj, "fd")
+        old = table.pop(fd, None)
+        if old is None:
+            return False
+        w = <FdWatcher>old
+        event_del_nolock(self.base, w, False)
+        if w.h is not None:
+            w.h.cancel()
+            w.h = None
+        return True
+
+    # -- signals ---------------------------------------------------------
+
+    def _add_signal_watcher(self, int sig, callback, args):
+        cdef SignalWatcher w
+        h = Handle(callback, args, self, None)
+        w = SignalWatcher.__new__(SignalWatcher)
+        event_assign_internal(w, self.base, sig, C_EV_SIGNAL | C_EV_PERSIST, _noop_cb)
+        w.flags = C_EVLIST_INIT
+        w.closure = CLOSURE_CUSTOM
+        w.pri = 1
+        w.h = h
+        event_add_nolock(self.base, w, 0, False, False)
+        return w
+
+    def _del_signal_watcher(self, watcher):
+        cdef SignalWatcher w = <SignalWatcher?>watcher
+        if w.h is not None:
+            w.h.cancel()
+            w.h = None
+        if not self.base.freed:
+            event_del_nolock(self.base, w, False)
+
+    def _free_engine(self):
+        """Close the base (after asyncio's own close)."""
+        cdef FdWatcher w
+        for table in (self.readers, self.writers):
+            for w in table.values():
+                if w.h is not None:
+                    w.h.cancel()
+                    w.h = None
+            table.clear()
+        self.ready_q.clear()
+        _loop_of_base.pop(id(self.base), None)
+        self.base.free()
+
+
+def _noop_cb(fd, what, arg):
+    pass

@@ -1,0 +1,142 @@
+"""evloop.EventLoop: the asyncio face.
+
+``EventLoop`` is ``asyncio.SelectorEventLoop`` with its engine replaced by
+the compiled ``evloop._evloop.Loop`` (first in the MRO): the ready queue,
+timers, the ``_run_once`` pass, readers/writers and signal handlers run on
+an ``EventBase`` (``loop.event_base``), which libevent-face ``Event``\\ s can
+share.  What the stdlib writes against that engine (Happy Eyeballs in
+``create_connection``, ``create_server``, the ``sock_*`` methods, pipes,
+subprocess watchers, SSL) is inherited unchanged.
+
+Differences from asyncio: none intended.  Where evloop's behaviour differs
+anyway, ``tests/aio`` has an ``xfail`` saying why.
+"""
+import asyncio
+import selectors
+import signal
+import socket
+import sys
+
+from . import _evloop
+
+__all__ = ["EventLoop"]
+
+
+class _NoSelector(selectors.BaseSelector):
+    """Stands in for the selector of asyncio.SelectorEventLoop, which
+    EventLoop never polls (the EventBase does).  Only the stdlib's
+    transport ``__repr__`` asks it anything (get_key), and gets KeyError."""
+
+    def register(self, fileobj, events, data=None):  # pragma: no cover
+        raise RuntimeError("evloop's EventLoop has no selector; use add_reader")
+
+    def unregister(self, fileobj):  # pragma: no cover
+        raise KeyError(fileobj)
+
+    def select(self, timeout=None):  # pragma: no cover
+        raise RuntimeError("evloop's EventLoop has no selector")
+
+    def get_map(self):
+        return {}
+
+    def get_key(self, fileobj):
+        raise KeyError(fileobj)
+
+    def close(self):
+        pass
+
+
+def _numeric_addrinfo(host, port, family, type, proto, flags):
+    """getaddrinfo for a numeric host and port without the thread pool
+    (uvloop does the same).  None when a real lookup is needed."""
+    if host is None or port is None and host is None:
+        return None
+    if isinstance(host, bytes):
+        host = host.decode("idna")
+    if not isinstance(host, str):
+        return None
+    if port is not None and not isinstance(port, int):
+        if isinstance(port, (bytes, str)):
+            try:
+                port = int(port)
+            except ValueError:
+                return None
+        else:
+            return None
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host.split("%")[0])
+    except (OSError, ValueError):
+        return None
+    try:
+        return socket.getaddrinfo(host, port, family, type, proto,
+                                  flags | socket.AI_NUMERICHOST | socket.AI_NUMERICSERV)
+    except OSError:
+        return None
+
+
+class EventLoop(_evloop.Loop, asyncio.SelectorEventLoop):
+    """An asyncio event loop driven by an evloop EventBase.
+
+    ``loop.event_base`` is that base: an ``evloop.Event`` added to it fires
+    in the same dispatch passes as the loop's callbacks, at libevent
+    priority 1 of 3 unless given another.
+    """
+
+    def __init__(self, *, config=None):
+        super().__init__(selector=_NoSelector())
+
+    def __repr__(self):
+        running = getattr(self, "_thread_id", None) is not None
+        return (f"<{self.__class__.__name__} running={running} "
+                f"closed={self.is_closed()} debug={self.get_debug()}>")
+
+    def close(self):
+        if self.is_running():
+            raise RuntimeError("Cannot close a running event loop")
+        if self.is_closed():
+            return
+        try:
+            super().close()
+        finally:
+            self._free_engine()
+
+    # -- signals: EV_SIGNAL events of the base -------------------------
+
+    def add_signal_handler(self, sig, callback, *args):
+        """Run callback(*args) when signal ``sig`` arrives (main thread
+        only; RuntimeError for signals that cannot be caught)."""
+        if asyncio.iscoroutine(callback) or asyncio.iscoroutinefunction(callback):
+            raise TypeError("coroutines cannot be used with add_signal_handler()")
+        self._check_signal(sig)
+        self._check_closed()
+        old = self._signal_handlers.pop(sig, None)
+        if old is not None:
+            self._del_signal_watcher(old)
+        try:
+            watcher = self._add_signal_watcher(sig, callback, args)
+        except OSError as exc:
+            import errno
+            if exc.errno == errno.EINVAL:
+                raise RuntimeError(f"sig {sig:d} cannot be caught") from None
+            raise
+        except ValueError as exc:
+            raise RuntimeError(str(exc)) from None
+        self._signal_handlers[sig] = watcher
+
+    def remove_signal_handler(self, sig):
+        """Remove the handler of ``sig``; True if there was one."""
+        self._check_signal(sig)
+        watcher = self._signal_handlers.pop(sig, None)
+        if watcher is None:
+            return False
+        self._del_signal_watcher(watcher)
+        return True
+
+    # -- DNS -----------------------------------------------------------
+
+    async def getaddrinfo(self, host, port, *, family=0, type=0, proto=0, flags=0):
+        res = _numeric_addrinfo(host, port, family, type, proto, flags)
+        if res is not None:
+            return res
+        return await super().getaddrinfo(host, port, family=family, type=type,
+                                         proto=proto, flags=flags)
