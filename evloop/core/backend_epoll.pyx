@@ -5,9 +5,10 @@
 # an already-closed fd fails with EBADF/ENOENT and is ignored, as libevent
 # does.  A dup()'d fd may already be registered (EEXIST on ADD: retry as
 # MOD) or a MOD may hit an fd the kernel dropped (ENOENT: retry as ADD).
-# EPOLLHUP/EPOLLERR are reported as EV_READ|EV_WRITE so that whoever
-# watches the fd sees the error on its next read or write (2.1.12 epoll.c);
-# EPOLLRDHUP is EV_CLOSED.  Every dispatch ORs EV_ET into the fired mask,
+# EPOLLERR, and EPOLLHUP without EPOLLRDHUP, are reported as
+# EV_READ|EV_WRITE so that whoever watches the fd sees the error on its
+# next read or write; otherwise EPOLLRDHUP is EV_CLOSED (so a peer that
+# closed with data unread still fires EV_CLOSED, as in libevent 2.1.12).  Every dispatch ORs EV_ET into the fired mask,
 # so an EV_ET event sees EV_ET in its callback's ``what``.
 
 
@@ -103,7 +104,9 @@ cdef class EpollBackend(Backend):
         for i in range(n):
             what = self.evs[i].events
             ev = 0
-            if what & (EPOLLHUP | EPOLLERR):
+            if what & EPOLLERR:
+                ev = C_EV_READ | C_EV_WRITE
+            elif (what & EPOLLHUP) and not (what & EPOLLRDHUP):
                 ev = C_EV_READ | C_EV_WRITE
             else:
                 if what & EPOLLIN:

@@ -368,7 +368,8 @@ cdef class EventBase:
         if self.queues is NULL:
             raise MemoryError()
         self.nqueues = 1
-        if config is not None and config.max_interval_ns >= 0:
+        if config is not None:
+            # libevent copies both from any config (event_base_new_with_config).
             self.max_interval_ns = config.max_interval_ns
             self.limit_after_prio = config.min_priority
         else:
@@ -550,11 +551,13 @@ cdef class EventBase:
         """event_base_dispatch: loop(0)."""
         return base_loop(self, 0)
 
-    def loop(self, int flags=0):
+    def loop(self, flags=0):
         """event_base_loop(flags): 0 when it ended normally, 1 when no
         events were registered.  RuntimeError if re-entered or freed;
         OSError if the backend fails; a callback's exception propagates
         (see set_exception_handler)."""
+        if not isinstance(flags, int) or isinstance(flags, bool):
+            raise TypeError(f"flags must be an int of EVLOOP_* bits, not {type(flags).__name__}")
         if flags & ~(C_EVLOOP_ONCE | C_EVLOOP_NONBLOCK | C_EVLOOP_NO_EXIT_ON_EMPTY) or flags < 0:
             raise ValueError(f"flags: unknown EVLOOP_* bits in {flags:#x}")
         return base_loop(self, flags)

@@ -28,7 +28,7 @@ cdef class EventConfig:
         self.flags = 0
         self.max_interval_ns = -1
         self.max_callbacks = -1
-        self.min_priority = 0
+        self.min_priority = 1      # event_config_new's default
 
     def avoid_method(self, method):
         """event_config_avoid_method: never pick backend ``method``."""

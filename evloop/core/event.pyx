@@ -308,8 +308,10 @@ cdef int fd_of(object fd, str argname) except? -2:
         raise TypeError(f"{argname} must be an int or have a fileno() method, "
                         f"not {type(fd).__name__}")
     r = fileno()
-    if not isinstance(r, int) or r < 0:
-        raise ValueError(f"{argname}.fileno() returned {r!r}, not an fd")
+    if not isinstance(r, int) or isinstance(r, bool):
+        raise TypeError(f"{argname}.fileno() returned {type(r).__name__}, not an int")
+    if r < 0:
+        raise ValueError(f"{argname}.fileno() returned {r}, not an open fd")
     return r
 
 
@@ -537,7 +539,7 @@ cdef class Event:
         if self.freed:
             raise RuntimeError("cannot query the event: it was freed")
         return (self.base, self.fd, self.events, self.callback,
-                SELF_CBARG if self.self_arg else self.cb_arg)
+                self if self.self_arg else self.cb_arg)
 
     def initialized(self):
         """event_initialized: assigned and not freed."""
