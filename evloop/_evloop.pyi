@@ -180,6 +180,9 @@ class EventBase:
     def free(self) -> None:
         """event_base_free: delete every event, close the backend.  Later
         use raises RuntimeError.  Idempotent."""
+    def free_nofinalize(self) -> None:
+        """event_base_free_nofinalize: free() without running pending
+        finalizers."""
     @property
     def closed(self) -> bool: ...
     def __enter__(self) -> "EventBase": ...

@@ -410,6 +410,7 @@ cdef class Loop:
             tv = timeout_next(base)
         base.running_loop = True
         base.owner_thread = <long>PyThread_get_thread_ident()
+        base.n_deferreds_queued = 0
         try:
             make_later_active(base)
             base.tv_cache_ns = 0

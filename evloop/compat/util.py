@@ -48,7 +48,6 @@ import operator
 import os
 import re
 import socket
-import sysconfig
 import time
 
 __all__ = [
@@ -83,35 +82,15 @@ _last_errno = 0
 
 # -- private helpers shared with event.py and event_compat.py -----------------
 
-_EVLOOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_STDLIB = os.path.abspath(sysconfig.get_paths()["stdlib"])
-
-
-def _is_library_frame(filename):
-    """True for code that is evloop's own or the stdlib's: the compiled core
-    (Cython keeps the .pyx names in tracebacks), the evloop package, and
-    stdlib modules the core may call."""
-    if filename.endswith((".pyx", ".pxd", ".pxi")):
-        return True
-    path = os.path.abspath(filename)
-    return path.startswith(_EVLOOP + os.sep) or path.startswith(_STDLIB + os.sep)
-
-
 def _raised_by_user(exc):
-    """True if ``exc`` went through a frame of user code (an event callback,
-    a finalizer, a foreach_event function) below the compat call.
+    """True if ``exc`` was raised by user code that evloop called (an event
+    callback, a finalizer, a foreach_event function): the core tags those.
 
     Such an exception is the application's own bug, not bad input, so compat
-    lets it propagate instead of turning it into -1: the stub says a
-    callback's exception leaves loop() unless an exception handler is set.
+    lets it propagate instead of turning it into -1 (a callback's exception
+    leaves event_base_loop() as it leaves EventBase.loop()).
     """
-    tb = exc.__traceback__
-    tb = tb.tb_next if tb is not None else None  # skip the catching frame
-    while tb is not None:
-        if not _is_library_frame(tb.tb_frame.f_code.co_filename):
-            return True
-        tb = tb.tb_next
-    return False
+    return bool(getattr(exc, "_evloop_from_callback", False))
 
 
 def _fail(func, exc, result=-1):

@@ -102,9 +102,20 @@ cdef int handle_exception(EventBase base, Event ev, object exc) except -1:
         except BaseException as exc2:
             exc = exc2
     if base.exc is None:
+        mark_callback_exception(exc)
         base.exc = exc
     base.exc_break = True
     return 0
+
+
+cdef inline void mark_callback_exception(object exc) noexcept:
+    """Tag an exception that a user callback raised, so that evloop.compat
+    can tell it from an error of its own arguments (it re-raises the first
+    kind and turns the second into -1)."""
+    try:
+        exc._evloop_from_callback = True
+    except BaseException:
+        pass
 
 
 cdef inline int call_event_cb(EventBase base, Event ev, int fd, int res) except -1:
@@ -117,9 +128,9 @@ cdef inline int call_event_cb(EventBase base, Event ev, int fd, int res) except 
     return 0
 
 
-cdef int persist_closure(EventBase base, Event ev) except -1:
-    """event_persist_closure: re-arm the interval *before* the callback, so
-    that the callback's own event_del/event_add wins."""
+cdef int persist_rearm(EventBase base, Event ev) except -1:
+    """The first half of event_persist_closure: re-arm the interval *before*
+    the callback, so that the callback's own event_del/event_add wins."""
     cdef int64_t delay, relative_to, run_at, now
     if ev.io_timeout_ns:
         now = gettime(base)
@@ -131,6 +142,12 @@ cdef int persist_closure(EventBase base, Event ev) except -1:
         if run_at < now:
             run_at = now + delay      # missed ticks are dropped, not replayed
         event_add_nolock(base, ev, run_at, True, True)
+    return 0
+
+
+cdef int persist_closure(EventBase base, Event ev) except -1:
+    """event_persist_closure: re-arm, then run the callback."""
+    persist_rearm(base, ev)
     return call_event_cb(base, ev, ev.fd, ev.res)
 
 
@@ -179,6 +196,8 @@ cdef int process_queue(EventBase base, int pri, int max_to_process,
             signal_closure(base, ev)
         elif closure == CLOSURE_CUSTOM:
             try:
+                if ev.events & C_EV_PERSIST:
+                    persist_rearm(base, ev)
                 ev._run_custom()
             except BaseException as exc:
                 handle_exception(base, ev, exc)
@@ -248,6 +267,7 @@ cdef int base_loop(EventBase base, int flags) except -2:
     try:
         while not done:
             base.event_continue = False
+            base.n_deferreds_queued = 0
             # 1. asked to stop?
             if base.event_gotterm or base.event_break or base.exc_break or base.freed:
                 break
@@ -744,7 +764,11 @@ cdef class EventBase:
         if not callable(fn):
             raise TypeError(f"fn must be callable, not {type(fn).__name__}")
         for ev in self._visit():
-            r = fn(self, ev, arg)
+            try:
+                r = fn(self, ev, arg)
+            except BaseException as exc:
+                mark_callback_exception(exc)
+                raise
             if r:
                 return r
         return 0

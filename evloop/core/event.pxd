@@ -112,6 +112,7 @@ cdef class EventBase:
     cdef bint event_gotterm      # loopexit fired
     cdef bint event_break        # loopbreak called
     cdef bint event_continue     # loopcontinue / preemption
+    cdef int n_deferreds_queued  # deferred callbacks queued this pass
     cdef bint exc_break          # a callback raised: stop like loopbreak
     cdef object exc              # the exception to re-raise from loop()
     cdef object exc_handler      # set_exception_handler's handler

@@ -20,6 +20,7 @@
 cdef object SELF_CBARG = object()
 cdef bint debug_mode = False
 cdef bint any_base_created = False
+cdef int MAX_DEFERREDS_QUEUED = 32
 
 
 def event_self_cbarg():
@@ -284,6 +285,18 @@ cdef int event_active_later_nolock(EventBase base, Event ev, int res) except -1:
     ev.res = res
     queue_insert_later(base, ev)
     return 0
+
+
+cdef int event_deferred_schedule(EventBase base, Event ev) except -1:
+    """event_deferred_cb_schedule_: run ev this pass, unless 32 deferred
+    callbacks already were queued in it (then next pass, so a stream of
+    deferred callbacks cannot starve I/O)."""
+    if ev.flags & (C_EVLIST_ACTIVE | C_EVLIST_ACTIVE_LATER):
+        return 0
+    base.n_deferreds_queued += 1
+    if base.n_deferreds_queued > MAX_DEFERREDS_QUEUED:
+        return event_active_later_nolock(base, ev, C_EV_TIMEOUT)
+    return event_active_nolock(base, ev, C_EV_TIMEOUT, 1)
 
 
 cdef int event_remove_timer_nolock(EventBase base, Event ev) except -1:

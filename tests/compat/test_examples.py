@@ -1,0 +1,218 @@
+"""Run every libevent-style example as a real subprocess.
+
+examples/compat/*.py are ports of libevent's tutorial programs and samples
+written against evloop.compat; examples/demo.py drives the ROT13 server.
+Each test bounds every wait with a timeout (no timing is asserted) and kills
+its subprocess in ``finally``.
+"""
+import codecs
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXAMPLES = os.path.join(ROOT, "examples")
+COMPAT = os.path.join(EXAMPLES, "compat")
+TIMEOUT = 60
+
+
+def env(**extra):
+    e = dict(os.environ, PYTHONPATH=ROOT, **extra)
+    for name in ("EVENT_NOEPOLL", "EVENT_NOPOLL", "EVENT_NOSELECT", "EVENT_SHOW_METHOD"):
+        if name not in extra:
+            e.pop(name, None)
+    return e
+
+
+def run(script, *args, **extra_env):
+    return subprocess.run([sys.executable, script, *map(str, args)], capture_output=True,
+                          text=True, env=env(**extra_env), cwd=ROOT, timeout=TIMEOUT)
+
+
+class Proc:
+    """A subprocess whose stdout is read line by line with a timeout."""
+
+    def __init__(self, script, *args):
+        self.p = subprocess.Popen([sys.executable, script, *map(str, args)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  bufsize=0, env=env(), cwd=ROOT)
+        self.lines = []
+
+    def readline(self):
+        ready, _, _ = select.select([self.p.stdout], [], [], TIMEOUT)
+        assert ready, "no output from %r within %ss; so far: %r" % (
+            self.p.args, TIMEOUT, self.lines)
+        line = self.p.stdout.readline().decode()
+        assert line, "the process exited early: %r; stderr: %r" % (
+            self.lines, self.p.stderr.read().decode())
+        self.lines.append(line)
+        return line.rstrip("\n")
+
+    def finish(self):
+        """Wait for the exit; returns (returncode, rest of stdout, stderr)."""
+        out, err = self.p.communicate(timeout=TIMEOUT)
+        return self.p.returncode, out.decode(), err.decode()
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.kill()
+        self.p.communicate()  # reaps it and closes the pipes
+
+
+@pytest.fixture
+def proc():
+    made = []
+
+    def start(script, *args):
+        p = Proc(script, *args)
+        made.append(p)
+        return p
+
+    yield start
+    for p in made:
+        p.close()
+
+
+def rot13(data):
+    return codecs.encode(data.decode("ascii"), "rot13").encode("ascii")
+
+
+# -- event_base_hello.py ---------------------------------------------------------
+
+def test_event_base_hello():
+    res = run(os.path.join(COMPAT, "event_base_hello.py"))
+    assert res.returncode == 0, res.stderr
+    out = res.stdout
+    assert "Starting Libevent 2.1.12-stable.  Available methods are:" in out
+    for method in ("epoll", "poll", "select"):
+        assert "    %s\n" % method in out
+    assert "Using Libevent with backend method epoll." in out
+    assert "O(1) event notification is supported." in out
+    assert "Hello from a timer on epoll: fd=-1 what=0x01" in out
+    assert "event_base_dispatch returned 0" in out
+    # The first config (O(1) and all fd types) has no backend on Linux; the
+    # failure reaches the example's event_set_log_callback.
+    assert "[warn] event_base_new_with_config" in out
+
+
+def test_event_base_hello_honours_event_noepoll():
+    res = run(os.path.join(COMPAT, "event_base_hello.py"), EVENT_NOEPOLL="1")
+    assert res.returncode == 0, res.stderr
+    assert "Using Libevent with backend method poll." in res.stdout
+    assert "All FD types are supported." in res.stdout
+    assert "Hello from a timer on poll" in res.stdout
+
+
+# -- timer_sample.py --------------------------------------------------------------
+
+def test_timer_sample():
+    res = run(os.path.join(COMPAT, "timer_sample.py"), 4, 10)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0] == "pending on: 0x01"
+    ticks = [line for line in lines if line.startswith("timeout_cb called at ")]
+    assert len(ticks) == 4
+    assert ticks[-1].endswith("(tick 4)")
+    # event_del() left nothing pending, so dispatch returned 1 ("no events").
+    assert lines[-1] == "event_base_dispatch returned 1 after 4 ticks"
+
+
+# -- signal_sample.py ------------------------------------------------------------
+
+def test_signal_sample(proc):
+    p = proc(os.path.join(COMPAT, "signal_sample.py"), 3)
+    assert p.readline() == "READY"
+    for i in range(1, 4):
+        p.p.send_signal(signal.SIGINT)
+        assert p.readline() == "signal_cb: got signal %d (%d of 3)" % (signal.SIGINT, i)
+    rc, out, err = p.finish()
+    assert rc == 0, err
+    assert out.strip() == "event_base_dispatch returned 1 after 3 signals"
+
+
+# -- echo_server_events.py -------------------------------------------------------
+
+def start_server(proc):
+    p = proc(os.path.join(COMPAT, "echo_server_events.py"), 0)
+    method = p.readline()
+    port = p.readline()
+    assert method.startswith("METHOD:") and port.startswith("PORT:")
+    assert method[len("METHOD:"):] in ("epoll", "poll", "select")
+    return p, int(port[len("PORT:"):])
+
+
+def recv_lines(sock, n):
+    data = b""
+    while data.count(b"\n") < n:
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection; got %r" % data
+        data += chunk
+    return data
+
+
+def test_echo_server_rot13(proc):
+    p, port = start_server(proc)
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as c:
+        c.sendall(b"Hello, World!\n")
+        assert recv_lines(c, 1) == b"Uryyb, Jbeyq!\n"
+        # Two lines in one send, then a line split across sends.
+        c.sendall(b"abc\nXYZ 123\n")
+        assert recv_lines(c, 2) == b"nop\nKLM 123\n"
+        c.sendall(b"split ")
+        c.sendall(b"line\n")
+        assert recv_lines(c, 1) == b"fcyvg yvar\n"
+        big = b"".join(b"line %d of many, with text\n" % i for i in range(300))
+        c.sendall(big)
+        assert recv_lines(c, 300) == rot13(big)
+    p.p.send_signal(signal.SIGTERM)
+    rc, out, err = p.finish()
+    assert rc == 0, err
+    assert "event_base_dispatch returned 0; bye" in out
+
+
+def test_echo_server_several_clients(proc):
+    p, port = start_server(proc)
+    clients = [socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) for _ in range(5)]
+    try:
+        for i, c in enumerate(clients):
+            c.sendall(b"client %d says hi\n" % i)
+        for i, c in enumerate(clients):
+            assert recv_lines(c, 1) == rot13(b"client %d says hi\n" % i)
+        # A client that leaves does not disturb the others.
+        clients.pop(0).close()
+        clients[0].sendall(b"still here\n")
+        assert recv_lines(clients[0], 1) == b"fgvyy urer\n"
+    finally:
+        for c in clients:
+            c.close()
+    p.p.send_signal(signal.SIGINT)
+    rc, out, err = p.finish()
+    assert rc == 0, err
+    assert "bye" in out
+
+
+# -- demo.py ---------------------------------------------------------------------
+
+def test_demo():
+    res = run(os.path.join(EXAMPLES, "demo.py"))
+    assert res.returncode == 0, res.stdout + res.stderr
+    out = res.stdout
+    assert "server backend method: epoll" in out
+    assert out.count(" ok\n") == 3
+    assert "received b'Uryyb, yvorirag!\\n'" in out
+    assert "server exit code: 0" in out
+    assert out.rstrip().endswith("demo: OK")
+
+
+def test_examples_are_short():
+    scripts = [os.path.join(EXAMPLES, "demo.py")] + [
+        os.path.join(COMPAT, name) for name in sorted(os.listdir(COMPAT)) if name.endswith(".py")]
+    assert len(scripts) >= 5
+    for path in scripts:
+        with open(path) as f:
+            assert len(f.read().splitlines()) <= 170, path
