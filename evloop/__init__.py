@@ -1,7 +1,8 @@
 """evloop: an asyncio event loop whose engine is a libevent 2.1-style EventBase.
 
 This module re-exports the public names of the libevent face (``EventBase``,
-``EventConfig``, ``Event`` and the ``EV_*``/``EVLOOP_*`` constants), compiled
+``EventConfig``, ``Event``, ``Evbuffer`` and the ``EV_*``/``EVLOOP_*``/
+``EVBUFFER_*`` constants), compiled
 in ``evloop._evloop``.  libevent's C function names live in
 ``evloop.compat``.
 """
@@ -10,6 +11,10 @@ from ._evloop import (  # noqa: F401
     Event,
     EventBase,
     EventConfig,
+    Evbuffer,
+    EvbufferCbEntry,
+    EvbufferCbInfo,
+    EvbufferPtr,
     enable_debug_mode,
     event_self_cbarg,
     gettime_monotonic,
@@ -25,6 +30,9 @@ from ._evloop import (  # noqa: F401
     EVENT_MAX_PRIORITIES,
     EVLIST_TIMEOUT, EVLIST_INSERTED, EVLIST_SIGNAL, EVLIST_ACTIVE,
     EVLIST_INTERNAL, EVLIST_ACTIVE_LATER, EVLIST_FINALIZING, EVLIST_INIT,
+    EVBUFFER_EOL_ANY, EVBUFFER_EOL_CRLF, EVBUFFER_EOL_CRLF_STRICT,
+    EVBUFFER_EOL_LF, EVBUFFER_EOL_NUL,
+    EVBUFFER_PTR_SET, EVBUFFER_PTR_ADD, EVBUFFER_CB_ENABLED,
     LIBEVENT_VERSION, LIBEVENT_VERSION_NUMBER,
 )
 
@@ -36,6 +44,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "EventLoop", "EventLoopPolicy", "install", "new_event_loop", "run",
     "CommonTimeout", "Event", "EventBase", "EventConfig",
+    "Evbuffer", "EvbufferCbEntry", "EvbufferCbInfo", "EvbufferPtr",
     "enable_debug_mode", "event_self_cbarg", "gettime_monotonic",
     "supported_methods",
     "EV_TIMEOUT", "EV_READ", "EV_WRITE", "EV_SIGNAL", "EV_PERSIST", "EV_ET",
@@ -49,5 +58,8 @@ __all__ = [
     "EVENT_MAX_PRIORITIES",
     "EVLIST_TIMEOUT", "EVLIST_INSERTED", "EVLIST_SIGNAL", "EVLIST_ACTIVE",
     "EVLIST_INTERNAL", "EVLIST_ACTIVE_LATER", "EVLIST_FINALIZING", "EVLIST_INIT",
+    "EVBUFFER_EOL_ANY", "EVBUFFER_EOL_CRLF", "EVBUFFER_EOL_CRLF_STRICT",
+    "EVBUFFER_EOL_LF", "EVBUFFER_EOL_NUL",
+    "EVBUFFER_PTR_SET", "EVBUFFER_PTR_ADD", "EVBUFFER_CB_ENABLED",
     "LIBEVENT_VERSION", "LIBEVENT_VERSION_NUMBER",
 ]

@@ -3,4 +3,5 @@
 # order.
 
 include "core/event.pxd"
+include "core/buffer.pxd"
 include "aio/loop.pxd"

@@ -20,7 +20,7 @@ Conventions
   ``RuntimeError``.  ``evloop.compat`` turns these into libevent's 0/-1.
 """
 
-from typing import Any, Callable, Optional, TextIO, Tuple, Union
+from typing import Any, Callable, Iterable, List, Optional, TextIO, Tuple, Union
 
 # -- event flags (event.h) ---------------------------------------------------
 EV_TIMEOUT: int  # 0x01
@@ -67,6 +67,16 @@ EVLIST_INTERNAL: int  # 0x10
 EVLIST_ACTIVE_LATER: int  # 0x20
 EVLIST_FINALIZING: int  # 0x40
 EVLIST_INIT: int  # 0x80
+
+# -- evbuffer (buffer.h) ----------------------------------------------------------
+EVBUFFER_EOL_ANY: int  # 0: any run of CR/LF characters
+EVBUFFER_EOL_CRLF: int  # 1: LF, optionally preceded by CR
+EVBUFFER_EOL_CRLF_STRICT: int  # 2: exactly CR LF
+EVBUFFER_EOL_LF: int  # 3
+EVBUFFER_EOL_NUL: int  # 4
+EVBUFFER_PTR_SET: int  # 0
+EVBUFFER_PTR_ADD: int  # 1
+EVBUFFER_CB_ENABLED: int  # 1
 
 LIBEVENT_VERSION: str  # "2.1.12-stable": the libevent version whose semantics we follow
 LIBEVENT_VERSION_NUMBER: int  # 0x02010c00
@@ -243,3 +253,106 @@ class Event:
     @property
     def flags(self) -> int:
         """The EVLIST_* state bits."""
+
+
+BytesLike = Union[bytes, bytearray, memoryview]
+Position = Union[None, int, "EvbufferPtr"]
+
+class EvbufferPtr:
+    """struct evbuffer_ptr: a position (``pos``, -1 when a search found
+    nothing).  It keeps naming the same offset after the buffer changes."""
+    def __init__(self, pos: int = -1) -> None: ...
+    @property
+    def pos(self) -> int: ...
+
+class EvbufferCbInfo:
+    """struct evbuffer_cb_info."""
+    @property
+    def orig_size(self) -> int: ...
+    @property
+    def n_added(self) -> int: ...
+    @property
+    def n_deleted(self) -> int: ...
+
+class EvbufferCbEntry:
+    """struct evbuffer_cb_entry, returned by Evbuffer.add_cb()."""
+    @property
+    def cb(self) -> Callable[["Evbuffer", EvbufferCbInfo, Any], Any]: ...
+    @property
+    def arg(self) -> Any: ...
+    @property
+    def flags(self) -> int: ...
+
+class Evbuffer:
+    """struct evbuffer: a byte queue made of a chain of chunks.
+
+    Changes refused because the buffer is frozen or freed raise
+    RuntimeError; bad argument types TypeError, negative sizes ValueError
+    (both naming the argument); syscalls OSError with errno.
+    """
+    def __init__(self) -> None: ...
+    def __len__(self) -> int: ...
+    def __bytes__(self) -> bytes: ...
+    def __buffer__(self, flags: int) -> memoryview:
+        """Read-only, only while the data is one chunk (else BufferError)."""
+    def get_length(self) -> int: ...
+    def get_contiguous_space(self) -> int: ...
+    def add(self, data: BytesLike) -> None:
+        """Append a copy (a bytes >= 2 KiB may be referenced instead)."""
+    def add_buffer(self, other: "Evbuffer") -> None:
+        """Move all of other to the back (relinks chunks)."""
+    def add_printf(self, fmt: Union[str, bytes], *args: Any) -> int:
+        """Append fmt % args (str encoded as UTF-8); returns bytes added."""
+    def add_iovec(self, vecs: Iterable[BytesLike]) -> int: ...
+    def add_reference(
+        self, data: BytesLike, cleanup: Optional[Callable[[Any, Any], Any]] = None, arg: Any = None
+    ) -> None:
+        """Zero-copy append; cleanup(data, arg) runs once when the last byte
+        leaves the buffer (or it is freed)."""
+    def expand(self, n: int) -> None: ...
+    def prepend(self, data: BytesLike) -> None: ...
+    def prepend_buffer(self, other: "Evbuffer") -> None: ...
+    def remove(self, n: int) -> bytes: ...
+    def remove_buffer(self, dst: "Evbuffer", n: int) -> int: ...
+    def copyout(self, n: int) -> bytes: ...
+    def copyout_from(self, ptr: Union[int, EvbufferPtr], n: int) -> bytes: ...
+    def drain(self, n: int) -> None: ...
+    def pullup(self, n: int = -1) -> Optional[memoryview]:
+        """Make the first n bytes (-1: all) contiguous; None if shorter."""
+    def readln(self, style: int = ...) -> Optional[bytes]:
+        """The next line without its terminator, or None (nothing drained).
+        ValueError for an unknown style."""
+    def search(self, what: BytesLike, start: Position = None) -> EvbufferPtr: ...
+    def search_range(self, what: BytesLike, start: Position, end: Position) -> EvbufferPtr: ...
+    def search_eol(self, start: Position = None, style: int = ...) -> Tuple[EvbufferPtr, int]: ...
+    def ptr_set(self, ptr: EvbufferPtr, position: int, how: int) -> None:
+        """EVBUFFER_PTR_SET/ADD; ValueError past the end (ptr.pos becomes -1)."""
+    def peek(self, n: int = -1, start: Position = None) -> List[memoryview]:
+        """Read-only views over the chunks (no copy); memory-safe."""
+    def reserve_space(self, size: int, n_vec: int = 1) -> List[memoryview]:
+        """Writable views over free space at the back (>= size in all)."""
+    def commit_space(self, n: int) -> None:
+        """Make the first n reserved bytes data.  RuntimeError if the buffer
+        changed since reserve_space(); ValueError if n > reserved."""
+    def read(self, fd: Any, howmuch: int = -1) -> int:
+        """One read()/readv(); 0 at EOF; BlockingIOError for EAGAIN."""
+    def write(self, fd: Any) -> int: ...
+    def write_atmost(self, fd: Any, howmuch: int) -> int:
+        """One write()/writev() (at most 64 chunks); drains what was written."""
+    def set_max_read(self, n: int) -> None: ...
+    def get_max_read(self) -> int: ...
+    def add_cb(self, cb: Callable[["Evbuffer", EvbufferCbInfo, Any], Any], arg: Any = None) -> EvbufferCbEntry: ...
+    def remove_cb_entry(self, entry: EvbufferCbEntry) -> None: ...
+    def remove_cb(self, cb: Callable[["Evbuffer", EvbufferCbInfo, Any], Any], arg: Any = None) -> None: ...
+    def cb_set_flags(self, entry: EvbufferCbEntry, flags: int) -> None: ...
+    def cb_clear_flags(self, entry: EvbufferCbEntry, flags: int) -> None: ...
+    def freeze(self, at_front: bool) -> None: ...
+    def unfreeze(self, at_front: bool) -> None: ...
+    def defer_callbacks(self, base: EventBase) -> None:
+        """Run the callbacks from base's loop, coalesced."""
+    def free(self) -> None: ...
+    @property
+    def freed(self) -> bool: ...
+    def _validate(self) -> None:
+        """Check the invariants (AssertionError)."""
+    def _chunks(self) -> List[Tuple[int, int, int, bool, int]]: ...

@@ -99,3 +99,22 @@ cdef extern from "<errno.h>" nogil:
     int EPERM
     int EINVAL
     int ENOMEM
+
+
+cdef extern from "<sys/uio.h>" nogil:
+    struct iovec:
+        void *iov_base
+        size_t iov_len
+    ssize_t readv(int fd, const iovec *iov, int iovcnt)
+    ssize_t writev(int fd, const iovec *iov, int iovcnt)
+
+
+cdef extern from "<sys/ioctl.h>" nogil:
+    int ioctl(int fd, unsigned long request, ...)
+    unsigned long FIONREAD
+
+
+cdef extern from "<string.h>" nogil:
+    # GNU extension; Python.h defines _GNU_SOURCE before <string.h>.
+    void *memmem(const void *haystack, size_t haystacklen,
+                 const void *needle, size_t needlelen)
