@@ -4,4 +4,6 @@
 
 include "core/event.pxd"
 include "core/buffer.pxd"
+include "core/bufferevent.pxd"
+include "core/listener.pxd"
 include "aio/loop.pxd"
