@@ -100,6 +100,13 @@ class EventLoop(_evloop.Loop, asyncio.SelectorEventLoop):
         finally:
             self._free_engine()
 
+    # -- transports ----------------------------------------------------
+
+    def _make_socket_transport(self, sock, protocol, waiter=None, *,
+                               extra=None, server=None):
+        """TCP and Unix stream transports run on a socket Bufferevent."""
+        return _evloop.StreamTransport(self, sock, protocol, waiter, extra, server)
+
     # -- signals: EV_SIGNAL events of the base -------------------------
 
     def add_signal_handler(self, sig, callback, *args):

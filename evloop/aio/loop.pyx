@@ -145,12 +145,18 @@ cdef class ReadyEvent(Event):
         cdef Py_ssize_t ntodo = len(loop.ready_q)
         # Only what was queued when the pass began: callbacks scheduled by
         # these run next pass (re-activating this event "later").
-        while ntodo > 0:
-            ntodo -= 1
-            h = <Handle>loop.ready_popleft()
-            if h.cancelled_:
-                continue
-            run_handle_timed(loop, h)
+        try:
+            while ntodo > 0:
+                ntodo -= 1
+                h = <Handle>loop.ready_popleft()
+                if h.cancelled_:
+                    continue
+                run_handle_timed(loop, h)
+        finally:
+            # KeyboardInterrupt/SystemExit escaped a callback: what is left
+            # must still run in a later pass.
+            if ntodo > 0 and len(loop.ready_q):
+                loop._schedule_ready()
         return 0
 
 

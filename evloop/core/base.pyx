@@ -35,6 +35,17 @@ cdef inline void update_time_cache(EventBase base) noexcept:
     base.tv_cache_ns = 0
     if not (base.flags & C_FLAG_NO_CACHE_TIME):
         base.tv_cache_ns = mono_ns()
+        # libevent keeps tv_clock_diff with the cache, so cached wall times
+        # and deadlines converted to wall time agree with each other.
+        base.clock_diff_ns = real_ns() - base.tv_cache_ns
+
+
+cdef double base_wall(EventBase base, int64_t t_ns) noexcept:
+    """A monotonic time as wall-clock seconds, with the base's cached
+    offset while the loop runs (libevent's tv_clock_diff)."""
+    if base.tv_cache_ns:
+        return (t_ns + base.clock_diff_ns) / 1e9
+    return mono_to_wall(t_ns)
 
 
 cdef int base_notify(EventBase base) except -1:
@@ -652,7 +663,7 @@ cdef class EventBase:
         cache while the loop runs."""
         self._check("read the time")
         if self.tv_cache_ns:
-            return mono_to_wall(self.tv_cache_ns)
+            return (self.tv_cache_ns + self.clock_diff_ns) / 1e9
         return real_ns() / 1e9
 
     def update_cache_time(self):
@@ -796,7 +807,7 @@ cdef class EventBase:
                  f"{' ET' if e.events & C_EV_ET else ''}"
                  f"{' Internal' if e.flags & C_EVLIST_INTERNAL else ''}")
             if e.flags & C_EVLIST_TIMEOUT:
-                s += f" Timeout={mono_to_wall(e.timeout_ns):.6f}"
+                s += f" Timeout={base_wall(self, e.timeout_ns):.6f}"
             lines.append(s)
         lines.append("Active events:")
         for e in events:

@@ -119,6 +119,7 @@ cdef class EventBase:
     cdef bint freed              # event_base_free was called
     cdef bint free_pending       # free() called inside a callback: tear down at loop exit
     cdef int64_t tv_cache_ns     # cached monotonic now; 0 = not cached
+    cdef int64_t clock_diff_ns   # wall - monotonic, refreshed with the cache
     cdef object current_event    # Event whose callback runs, or None
     cdef long owner_thread       # thread running loop()
     cdef int notify_fd           # eventfd that wakes the backend

@@ -531,7 +531,7 @@ cdef class Event:
         flags &= w
         if want_tv:
             if flags & C_EV_TIMEOUT:
-                return flags, mono_to_wall(self.timeout_ns)
+                return flags, base_wall(self.base, self.timeout_ns)
             return flags, None
         return flags
 

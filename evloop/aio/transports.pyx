@@ -1,0 +1,509 @@
+# The asyncio stream transport (TCP and Unix sockets) on a socket
+# Bufferevent (shared/DESIGN.md, "Bufferevent ⇄ Protocol").
+#
+# StreamTransport *is* a socket Bufferevent: its EV_READ/EV_WRITE events,
+# enable/disable switches and output Evbuffer are the bufferevent's, and
+# `transport.get_extra_info('bufferevent')` returns it.  It overrides three
+# of the bufferevent's hooks:
+#
+# * _socket_read: instead of filling the input Evbuffer and calling readcb,
+#   it recv()s into the loop's 256 KiB buffer and hands one `bytes` to
+#   protocol.data_received (or recv_into()s the BufferedProtocol's buffer):
+#   no Python frame of evloop between epoll_wait and the protocol;
+# * _run_writecb: the bufferevent calls it when output drains to the write
+#   low watermark, which is set to the transport's low water mark — that is
+#   resume_writing(), and, once output is empty, the end of close() and
+#   write_eof();
+# * _run_eventcb: write errors become the protocol's connection_lost(exc).
+#
+# write() tries send() at once when nothing is queued (uvloop's and
+# asyncio's fast path) and queues only the rest, so the output Evbuffer
+# (and its writev() of up to 64 chunks) is used only under back-pressure.
+#
+# The rest follows asyncio's _SelectorSocketTransport method by method
+# (same names, same messages), so protocols see the same calls in the same
+# order.  Difference from asyncio: the transport is not an instance of
+# asyncio.Transport (a Cython class cannot derive from it; uvloop has the
+# same difference).
+
+from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE, PyBUF_WRITABLE
+
+from asyncio import base_events as _base_events
+from asyncio import constants as _aconstants
+from asyncio import futures as _futures
+from asyncio import protocols as _protocols
+from asyncio import trsock as _trsock
+import warnings as _warnings
+
+cdef extern from "<sys/socket.h>" nogil:
+    ssize_t c_recv "recv" (int fd, void *buf, size_t n, int flags)
+    ssize_t c_send "send" (int fd, const void *buf, size_t n, int flags)
+    int MSG_NOSIGNAL
+
+cdef enum:
+    RECV_BUF_SIZE = 262144
+
+cdef char RECV_BUF[262144]
+cdef object _BufferedProtocol = _protocols.BufferedProtocol
+cdef object _TransportSocket = _trsock.TransportSocket
+cdef int LOG_THRESHOLD_FOR_CONNLOST_WRITES = _aconstants.LOG_THRESHOLD_FOR_CONNLOST_WRITES
+cdef object _set_result_unless_cancelled = _futures._set_result_unless_cancelled
+
+
+cdef class StreamTransport(Bufferevent):
+    """asyncio.Transport for a connected stream socket, on a Bufferevent.
+
+    Made by the loop (create_connection, create_server, start_server,
+    open_connection, connect_accepted_socket, the unix variants); see the
+    module comment for how it maps onto the bufferevent."""
+
+    _sendfile_compatible = _aconstants._SendfileMode.TRY_NATIVE
+
+    @property
+    def __class__(self):
+        # isinstance(transport, asyncio.Transport) must hold (aiohttp and
+        # others check it), but a Cython class cannot derive from
+        # asyncio.Transport (its __slots__ conflict with our C layout).
+        # isinstance() consults __class__ when the real type does not match,
+        # so report a Python subclass of asyncio.Transport (mock uses the
+        # same rule); type(transport) stays exact.
+        return _TransportClass
+
+    def __init__(self, loop, sock, protocol, waiter=None, extra=None, server=None):
+        cdef Loop cl = <Loop?>loop
+        Bufferevent.__init__(self, cl.base, sock.fileno(), 0)
+        self.loop = loop
+        self.sock = sock
+        self.extra = {} if extra is None else dict(extra)
+        self.extra["socket"] = _TransportSocket(sock)
+        try:
+            self.extra["sockname"] = sock.getsockname()
+        except OSError:
+            self.extra["sockname"] = None
+        if "peername" not in self.extra:
+            try:
+                self.extra["peername"] = sock.getpeername()
+            except OSError:
+                self.extra["peername"] = None
+        self.extra["bufferevent"] = self
+        self.server = server
+        self.high_water = 64 * 1024
+        self.low_water = 16 * 1024
+        # writecb (resume_writing / end of close) when output <= low water
+        self.wm_write_low = self.low_water
+        self.max_single_write = 1 << 30
+        self.enabled = 0
+        self._set_protocol(protocol)
+        if server is not None:
+            if _sys2.version_info >= (3, 13):
+                server._attach(self)
+            else:
+                server._attach()
+        loop._transports[self.fd] = self
+        _base_events._set_nodelay(sock)
+        self.protocol_connected = True
+        loop.call_soon(protocol.connection_made, self)
+        # Reading starts only after connection_made ran.
+        loop.call_soon(self._start_reading)
+        if waiter is not None:
+            loop.call_soon(_set_result_unless_cancelled, waiter, None)
+
+    def _start_reading(self):
+        if not self.closing and not self.paused and not self.freed:
+            self.enabled |= C_EV_READ
+            self._enable_impl(C_EV_READ)
+
+    cdef int _set_protocol_c(self, object protocol) except -1:
+        self.protocol = protocol
+        if isinstance(protocol, _BufferedProtocol):
+            self.proto_buffered = True
+            self.proto_get_buffer = protocol.get_buffer
+            self.proto_buffer_updated = protocol.buffer_updated
+            self.proto_data_received = None
+        else:
+            self.proto_buffered = False
+            self.proto_data_received = protocol.data_received
+            self.proto_get_buffer = self.proto_buffer_updated = None
+        return 0
+
+    def _set_protocol(self, protocol):
+        self._set_protocol_c(protocol)
+
+    def set_protocol(self, protocol):
+        self._set_protocol_c(protocol)
+
+    def get_protocol(self):
+        return self.protocol
+
+    @property
+    def _sock(self):
+        return self.sock
+
+    @property
+    def _sock_fd(self):
+        return self.fd
+
+    @property
+    def _loop(self):
+        return self.loop
+
+    @property
+    def _protocol(self):
+        return self.protocol
+
+    @property
+    def _closing(self):
+        return self.closing
+
+    @property
+    def _server(self):
+        return self.server
+
+    @property
+    def _extra(self):
+        return self.extra
+
+    def get_extra_info(self, name, default=None):
+        return self.extra.get(name, default)
+
+    def is_closing(self):
+        return self.closing
+
+    def is_reading(self):
+        return not self.paused and not self.closing
+
+    def pause_reading(self):
+        if self.closing or self.paused:
+            return
+        self.paused = True
+        self.enabled &= ~C_EV_READ
+        self._disable_impl(C_EV_READ)
+
+    def resume_reading(self):
+        if self.closing or not self.paused:
+            return
+        self.paused = False
+        self.enabled |= C_EV_READ
+        self._enable_impl(C_EV_READ)
+
+    # -- reading ---------------------------------------------------------
+
+    cdef int _socket_read(self, int res) except -1:
+        cdef ssize_t n
+        cdef Py_buffer view
+        cdef int err
+        if self.closing or self.freed:
+            return 0
+        if self.proto_buffered:
+            try:
+                buf = self.proto_get_buffer(-1)
+                if not len(buf):
+                    raise RuntimeError("get_buffer() returned an empty buffer")
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:
+                self._fatal_error_c(exc, "Fatal error: protocol.get_buffer() call failed.")
+                return 0
+            PyObject_GetBuffer(buf, &view, PyBUF_WRITABLE)
+            try:
+                n = c_recv(self.fd, view.buf, view.len, 0)
+                err = errno
+            finally:
+                PyBuffer_Release(&view)
+            if n > 0:
+                try:
+                    self.proto_buffer_updated(n)
+                except (SystemExit, KeyboardInterrupt):
+                    raise
+                except BaseException as exc:
+                    self._fatal_error_c(exc, "Fatal error: protocol.buffer_updated() call failed.")
+                return 0
+        else:
+            n = c_recv(self.fd, RECV_BUF, RECV_BUF_SIZE, 0)
+            err = errno
+            if n > 0:
+                try:
+                    self.proto_data_received(PyBytes_FromStringAndSize(RECV_BUF, n))
+                except (SystemExit, KeyboardInterrupt):
+                    raise
+                except BaseException as exc:
+                    self._fatal_error_c(
+                        exc, "Fatal error: protocol.data_received() call failed.")
+                return 0
+        if n == 0:
+            return self._read_ready_on_eof()
+        if err == EAGAIN or err == EINTR:
+            return 0
+        self._fatal_error_c(OSError(err, _os.strerror(err)),
+                            "Fatal read error on socket transport")
+        return 0
+
+    cdef int _read_ready_on_eof(self) except -1:
+        if self.loop.get_debug():
+            _logger.debug("%r received EOF", self)
+        try:
+            keep_open = self.protocol.eof_received()
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            self._fatal_error_c(exc, "Fatal error: protocol.eof_received() call failed.")
+            return 0
+        if keep_open:
+            # Stop reading; the protocol closes when it is done writing.
+            self.enabled &= ~C_EV_READ
+            self._disable_impl(C_EV_READ)
+        else:
+            self.close()
+        return 0
+
+    # -- writing ---------------------------------------------------------
+
+    def write(self, data):
+        cdef Py_buffer view
+        cdef ssize_t n
+        cdef int err
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data argument must be a bytes-like object, "
+                            f"not {type(data).__name__!r}")
+        if self.eof:
+            raise RuntimeError("Cannot call write() after write_eof()")
+        if self.empty_waiter is not None:
+            raise RuntimeError("unable to write; sendfile is in progress")
+        if self.conn_lost:
+            if self.conn_lost >= LOG_THRESHOLD_FOR_CONNLOST_WRITES:
+                _logger.warning("socket.send() raised exception.")
+            self.conn_lost += 1
+            return
+        PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+        try:
+            if view.len == 0:
+                return
+            if self.output.total_len == 0:
+                # Try to write right away.
+                n = c_send(self.fd, view.buf, view.len, MSG_NOSIGNAL)
+                if n < 0:
+                    err = errno
+                    if err != EAGAIN and err != EINTR:
+                        self._fatal_error_c(OSError(err, _os.strerror(err)),
+                                            "Fatal write error on socket transport")
+                        return
+                    n = 0
+                if n == view.len:
+                    return
+            else:
+                n = 0
+            # Queue the rest; the output callback starts the write event.
+            self.enabled |= C_EV_WRITE
+            self.output._add(<char *>view.buf + n, view.len - n)
+        finally:
+            PyBuffer_Release(&view)
+        self._maybe_pause_protocol()
+
+    def writelines(self, list_of_data):
+        for data in list_of_data:
+            self.write(data)
+
+    def write_eof(self):
+        if self.closing or self.eof:
+            return
+        self.eof = True
+        if self.output.total_len == 0:
+            self.sock.shutdown(_socket.SHUT_WR)
+
+    def can_write_eof(self):
+        return True
+
+    def get_write_buffer_size(self):
+        return self.output.total_len
+
+    def get_write_buffer_limits(self):
+        return (self.low_water, self.high_water)
+
+    def set_write_buffer_limits(self, high=None, low=None):
+        if high is None:
+            high = 64 * 1024 if low is None else 4 * low
+        if low is None:
+            low = high // 4
+        if not high >= low >= 0:
+            raise ValueError(f"high ({high!r}) must be >= low ({low!r}) must be >= 0")
+        self.high_water = high
+        self.low_water = low
+        self.wm_write_low = low
+        self._maybe_pause_protocol()
+
+    cdef int _maybe_pause_protocol(self) except -1:
+        if self.output.total_len <= self.high_water:
+            return 0
+        if not self.protocol_paused:
+            self.protocol_paused = True
+            try:
+                self.protocol.pause_writing()
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:
+                self.loop.call_exception_handler({
+                    "message": "protocol.pause_writing() failed",
+                    "exception": exc, "transport": self, "protocol": self.protocol})
+        return 0
+
+    cdef int _maybe_resume_protocol(self) except -1:
+        if self.protocol_paused and self.output.total_len <= self.low_water:
+            self.protocol_paused = False
+            try:
+                self.protocol.resume_writing()
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:
+                self.loop.call_exception_handler({
+                    "message": "protocol.resume_writing() failed",
+                    "exception": exc, "transport": self, "protocol": self.protocol})
+        return 0
+
+    cdef int _run_writecb(self, int options) except -1:
+        # Output drained to the low water mark (see the module comment).
+        self._maybe_resume_protocol()
+        if self.output.total_len == 0 and not self.freed:
+            if self.empty_waiter is not None:
+                self.empty_waiter.set_result(None)
+            if self.closing:
+                self._call_connection_lost(None)
+            elif self.eof:
+                try:
+                    self.sock.shutdown(_socket.SHUT_WR)
+                except OSError:
+                    pass
+        return 0
+
+    cdef int _run_readcb(self, int options) except -1:
+        return 0
+
+    cdef int _run_eventcb(self, int what, int options) except -1:
+        if what & C_BEV_EVENT_ERROR:
+            err = self.last_error
+            self._fatal_error_c(OSError(err, _os.strerror(err)),
+                                "Fatal write error on socket transport")
+        elif what & C_BEV_EVENT_EOF:
+            self._force_close_c(None)
+        return 0
+
+    # -- closing ---------------------------------------------------------
+
+    def close(self):
+        if self.closing:
+            return
+        self.closing = True
+        self.enabled &= ~C_EV_READ
+        self._disable_impl(C_EV_READ)
+        if self.output.total_len == 0:
+            self.conn_lost += 1
+            self.enabled &= ~C_EV_WRITE
+            self._disable_impl(C_EV_WRITE)
+            self.loop.call_soon(self._call_connection_lost, None)
+
+    def abort(self):
+        self._force_close_c(None)
+
+    def _force_close(self, exc):
+        self._force_close_c(exc)
+
+    cdef int _force_close_c(self, object exc) except -1:
+        if self.conn_lost:
+            return 0
+        if self.output.total_len:
+            self.output._drain(self.output.total_len)
+        self.enabled &= ~C_EV_WRITE
+        self._disable_impl(C_EV_WRITE)
+        if not self.closing:
+            self.closing = True
+            self.enabled &= ~C_EV_READ
+            self._disable_impl(C_EV_READ)
+        self.conn_lost += 1
+        self.loop.call_soon(self._call_connection_lost, exc)
+        return 0
+
+    def _fatal_error(self, exc, message="Fatal error on transport"):
+        self._fatal_error_c(exc, message)
+
+    cdef int _fatal_error_c(self, object exc, str message) except -1:
+        if isinstance(exc, OSError):
+            if self.loop.get_debug():
+                _logger.debug("%r: %s", self, message, exc_info=True)
+        else:
+            self.loop.call_exception_handler({
+                "message": message, "exception": exc,
+                "transport": self, "protocol": self.protocol})
+        self._force_close_c(exc)
+        return 0
+
+    def _call_connection_lost(self, exc):
+        if self.freed and self.sock is None:
+            return
+        try:
+            if self.protocol_connected:
+                self.protocol.connection_lost(exc)
+        finally:
+            loop = self.loop
+            transports = getattr(loop, "_transports", None)
+            if transports is not None and transports.get(self.fd) is self:
+                del transports[self.fd]
+            if not self.freed:
+                self._teardown()
+            if self.sock is not None:
+                self.sock.close()
+                self.sock = None
+            self.protocol = None
+            self.proto_data_received = self.proto_get_buffer = self.proto_buffer_updated = None
+            server = self.server
+            self.server = None
+            if server is not None:
+                if _sys2.version_info >= (3, 13):
+                    server._detach(self)
+                else:
+                    server._detach()
+
+    # -- sendfile support (asyncio's _sendfile_native) --------------------
+
+    def _make_empty_waiter(self):
+        if self.empty_waiter is not None:
+            raise RuntimeError("Empty waiter is already set")
+        self.empty_waiter = self.loop.create_future()
+        if self.output.total_len == 0:
+            self.empty_waiter.set_result(None)
+        return self.empty_waiter
+
+    def _reset_empty_waiter(self):
+        self.empty_waiter = None
+
+    def __repr__(self):
+        info = [self.__class__.__name__]
+        if self.sock is None:
+            info.append("closed")
+        elif self.closing:
+            info.append("closing")
+        info.append(f"fd={self.fd}")
+        info.append(f"read={'polling' if self.is_reading() else 'idle'}")
+        info.append(f"write=<bufsize={self.output.total_len if not self.freed else 0}>")
+        return "<{}>".format(" ".join(info))
+
+    def __del__(self):
+        if self.sock is not None and not self.closing:
+            _warnings.warn(f"unclosed transport {self!r}", ResourceWarning, source=self)
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+
+
+
+class _TransportClass(_asyncio.Transport):
+    """What StreamTransport reports as its __class__ (see there), so that
+    isinstance(transport, asyncio.Transport) is true; never instantiated.
+    type(transport) is the real class."""
+    __slots__ = ()
+
+    def __new__(cls, *args, **kwargs):  # pragma: no cover
+        raise TypeError("not instantiable: use the loop's transport factories")
+
+
+_TransportClass.__name__ = _TransportClass.__qualname__ = "StreamTransport"

@@ -1,0 +1,337 @@
+"""libevent's ``event2/bufferevent.h`` (socket bufferevents and pairs) and the
+EVBUFFER_INPUT/EVBUFFER_OUTPUT macros of ``bufferevent_compat.h``.
+
+A thin layer of ``evloop.compat`` over :class:`evloop.Bufferevent` (compiled
+in ``evloop/core/bufferevent.pyx``): argument checks, the method call, and
+libevent's 0/-1 (or None for NULL) instead of the object API's exceptions,
+logged on the ``'evloop.compat'`` logger.  See ``util.py`` for the
+conventions.  Callbacks keep libevent's signatures: ``readcb(bev, arg)``,
+``writecb(bev, arg)``, ``eventcb(bev, what, arg)``; ``bev`` is the
+:class:`evloop.Bufferevent` itself.  An exception they raise is the
+application's and propagates (from event_base_dispatch(), or from
+bufferevent_trigger() when it runs them at once).
+
+Differences from libevent
+-------------------------
+* Addresses are what the socket module takes: ``(host, port)``,
+  ``(host, port, flowinfo, scope_id)`` for IPv6, or a unix socket path;
+  the C ``socklen`` arguments are optional and ignored.
+  ``bufferevent_socket_connect(bev, None)`` (``sa == NULL``: "the fd is
+  already connecting") is not supported and returns -1.
+* ``bufferevent_socket_connect_hostname`` resolves in a worker thread
+  whatever ``evdns_base`` is (there is no evdns here); a failure still
+  reaches eventcb as BEV_EVENT_ERROR with bufferevent_socket_get_dns_error()
+  set to the EAI_* code.
+* Out-parameters become return values: ``bufferevent_getcb(bev)`` returns
+  ``(readcb, writecb, eventcb, cbarg)``; ``bufferevent_getwatermark(bev,
+  events)`` returns ``(0, (low, high))`` or ``(-1, None)``;
+  ``bufferevent_pair_new(base, options)`` returns ``(0, (a, b))`` or
+  ``(-1, None)``; ``bufferevent_read(bev, size)`` returns ``bytes`` (None
+  on error).
+* Timeouts are ``(sec, usec)`` tuples or None.
+* The errno of a BEV_EVENT_ERROR is ``bev.last_error`` (C: errno).
+* bufferevent_incref/decref do nothing: Python reference counting keeps a
+  Bufferevent alive while anything uses it.
+* Not here yet: filters, rate limits, bufferevent_lock/unlock.
+"""
+
+from .._evloop import (
+    Bufferevent,
+    EventBase,
+    BEV_EVENT_READING, BEV_EVENT_WRITING, BEV_EVENT_EOF, BEV_EVENT_ERROR,
+    BEV_EVENT_TIMEOUT, BEV_EVENT_CONNECTED,
+    BEV_OPT_CLOSE_ON_FREE, BEV_OPT_THREADSAFE, BEV_OPT_DEFER_CALLBACKS,
+    BEV_OPT_UNLOCK_CALLBACKS,
+    BEV_NORMAL, BEV_FLUSH, BEV_FINISHED,
+    BEV_TRIG_IGNORE_WATERMARKS, BEV_TRIG_DEFER_CALLBACKS,
+)
+from .buffer import _buf, _call, _data, _int, _unwrap, _wrap
+from .util import _timeval
+
+__all__ = [
+    # constants
+    "BEV_EVENT_READING", "BEV_EVENT_WRITING", "BEV_EVENT_EOF", "BEV_EVENT_ERROR",
+    "BEV_EVENT_TIMEOUT", "BEV_EVENT_CONNECTED",
+    "BEV_OPT_CLOSE_ON_FREE", "BEV_OPT_THREADSAFE", "BEV_OPT_DEFER_CALLBACKS",
+    "BEV_OPT_UNLOCK_CALLBACKS",
+    "BEV_NORMAL", "BEV_FLUSH", "BEV_FINISHED",
+    "BEV_OK", "BEV_NEED_MORE", "BEV_ERROR",
+    "BEV_TRIG_IGNORE_WATERMARKS", "BEV_TRIG_DEFER_CALLBACKS",
+    # sockets
+    "bufferevent_socket_new", "bufferevent_socket_connect",
+    "bufferevent_socket_connect_hostname", "bufferevent_socket_get_dns_error",
+    "bufferevent_setfd", "bufferevent_getfd",
+    # generic
+    "bufferevent_free", "bufferevent_get_base", "bufferevent_priority_set",
+    "bufferevent_get_priority", "bufferevent_setcb", "bufferevent_getcb",
+    "bufferevent_get_underlying", "bufferevent_write", "bufferevent_write_buffer",
+    "bufferevent_read", "bufferevent_read_buffer", "bufferevent_get_input",
+    "bufferevent_get_output", "bufferevent_enable", "bufferevent_disable",
+    "bufferevent_get_enabled", "bufferevent_set_timeouts", "bufferevent_setwatermark",
+    "bufferevent_getwatermark", "bufferevent_flush", "bufferevent_trigger",
+    "bufferevent_trigger_event", "bufferevent_incref", "bufferevent_decref",
+    "bufferevent_set_max_single_read", "bufferevent_get_max_single_read",
+    "bufferevent_set_max_single_write", "bufferevent_get_max_single_write",
+    # pairs
+    "bufferevent_pair_new", "bufferevent_pair_get_partner",
+    # bufferevent_compat.h
+    "EVBUFFER_INPUT", "EVBUFFER_OUTPUT",
+]
+
+# enum bufferevent_filter_result (for filters, which are not implemented yet;
+# the names exist so ported code that mentions them imports).
+BEV_OK = 0
+BEV_NEED_MORE = 1
+BEV_ERROR = 2
+
+
+def _bev(bev, name="bufev"):
+    if not isinstance(bev, Bufferevent):
+        raise TypeError(f"{name} must be a Bufferevent, not {type(bev).__name__}")
+    return bev
+
+
+def _base(base):
+    if not isinstance(base, EventBase):
+        raise TypeError(f"base must be an EventBase, not {type(base).__name__}")
+    return base
+
+
+def _tv(tv, name):
+    return None if tv is None else _timeval(tv, name)
+
+
+# -- sockets ---------------------------------------------------------------------------
+
+def bufferevent_socket_new(base, fd, options):
+    """bufferevent_socket_new(): a socket Bufferevent on fd (-1: none yet), or None."""
+    return _call("bufferevent_socket_new",
+                 lambda: Bufferevent(_base(base), fd, _int(options, "options")), error=None)
+
+
+def bufferevent_socket_connect(bev, sa, socklen=None):
+    """bufferevent_socket_connect(): start connecting to sa (socket-module address); 0 or -1."""
+    def connect():
+        b = _bev(bev, "bev")
+        if sa is None:
+            raise ValueError("sa=None (an fd that is already connecting) is not supported")
+        b.socket_connect(sa)
+        return 0
+    return _call("bufferevent_socket_connect", connect)
+
+
+def bufferevent_socket_connect_hostname(bev, evdns_base, family, hostname, port):
+    """bufferevent_socket_connect_hostname(): resolve (in a thread) and connect; 0 or -1."""
+    return _call("bufferevent_socket_connect_hostname",
+                 lambda: _bev(bev, "bev").socket_connect_hostname(
+                     _int(family, "family"), hostname, _int(port, "port"), evdns_base) or 0)
+
+
+def bufferevent_socket_get_dns_error(bev):
+    """bufferevent_socket_get_dns_error(): the EAI_* code of the last failed lookup, or 0."""
+    return _call("bufferevent_socket_get_dns_error",
+                 lambda: _bev(bev, "bev").get_dns_error(), error=0)
+
+
+def bufferevent_setfd(bufev, fd):
+    """bufferevent_setfd(): watch fd (-1: none) instead; 0 or -1."""
+    return _call("bufferevent_setfd", lambda: _bev(bufev).setfd(fd) or 0)
+
+
+def bufferevent_getfd(bufev):
+    """bufferevent_getfd(): the socket of bufev, or -1."""
+    return _call("bufferevent_getfd", lambda: _bev(bufev).getfd())
+
+
+# -- generic ---------------------------------------------------------------------------
+
+def bufferevent_free(bufev):
+    """bufferevent_free(): stop and release bufev; unsent output is dropped, as in libevent."""
+    _call("bufferevent_free", lambda: _bev(bufev).free(), error=None)
+
+
+def bufferevent_get_base(bev):
+    """bufferevent_get_base(): the EventBase of bev, or None."""
+    return _call("bufferevent_get_base", lambda: _bev(bev, "bev").base, error=None)
+
+
+def bufferevent_priority_set(bufev, pri):
+    """bufferevent_priority_set(): the priority of bufev's events; 0 or -1."""
+    return _call("bufferevent_priority_set",
+                 lambda: _bev(bufev).priority_set(_int(pri, "pri")) or 0)
+
+
+def bufferevent_get_priority(bufev):
+    """bufferevent_get_priority(): the priority of bufev's events, or -1."""
+    return _call("bufferevent_get_priority", lambda: _bev(bufev).get_priority())
+
+
+def bufferevent_setcb(bufev, readcb, writecb, eventcb, cbarg):
+    """bufferevent_setcb(): replace the three callbacks and their arg (void: failures logged)."""
+    _call("bufferevent_setcb",
+          lambda: _bev(bufev).setcb(_wrap(readcb, "readcb"), _wrap(writecb, "writecb"),
+                                    _wrap(eventcb, "eventcb"), cbarg),
+          error=None)
+
+
+def bufferevent_getcb(bufev):
+    """bufferevent_getcb(): (readcb, writecb, eventcb, cbarg), the C out-parameters, or None."""
+    def getcb():
+        r, w, e, arg = _bev(bufev).getcb()
+        return _unwrap(r), _unwrap(w), _unwrap(e), arg
+    return _call("bufferevent_getcb", getcb, error=None)
+
+
+def bufferevent_get_underlying(bufev):
+    """bufferevent_get_underlying(): None (no filter bufferevents here yet)."""
+    return _call("bufferevent_get_underlying", lambda: _bev(bufev).get_underlying(),
+                 error=None)
+
+
+def bufferevent_write(bufev, data, size=None):
+    """bufferevent_write(): append data (size bytes of it if given) to the output; 0 or -1."""
+    return _call("bufferevent_write", lambda: _bev(bufev).write(_data(data, size)) or 0)
+
+
+def bufferevent_write_buffer(bufev, buf):
+    """bufferevent_write_buffer(): move all of buf into the output; 0 or -1."""
+    return _call("bufferevent_write_buffer",
+                 lambda: _bev(bufev).write_buffer(_buf(buf)) or 0)
+
+
+def bufferevent_read(bufev, size):
+    """bufferevent_read(): up to size bytes from the input, as bytes (C: the count), or None."""
+    return _call("bufferevent_read", lambda: _bev(bufev).read(_int(size, "size")), error=None)
+
+
+def bufferevent_read_buffer(bufev, buf):
+    """bufferevent_read_buffer(): move all of the input into buf; 0 or -1."""
+    return _call("bufferevent_read_buffer", lambda: _bev(bufev).read_buffer(_buf(buf)) or 0)
+
+
+def bufferevent_get_input(bufev):
+    """bufferevent_get_input(): the input Evbuffer, or None."""
+    return _call("bufferevent_get_input", lambda: _bev(bufev).get_input(), error=None)
+
+
+def bufferevent_get_output(bufev):
+    """bufferevent_get_output(): the output Evbuffer, or None."""
+    return _call("bufferevent_get_output", lambda: _bev(bufev).get_output(), error=None)
+
+
+def bufferevent_enable(bufev, event):
+    """bufferevent_enable(): enable EV_READ and/or EV_WRITE; 0 or -1."""
+    return _call("bufferevent_enable", lambda: _bev(bufev).enable(_int(event, "event")) or 0)
+
+
+def bufferevent_disable(bufev, event):
+    """bufferevent_disable(): disable EV_READ and/or EV_WRITE; 0 or -1."""
+    return _call("bufferevent_disable", lambda: _bev(bufev).disable(_int(event, "event")) or 0)
+
+
+def bufferevent_get_enabled(bufev):
+    """bufferevent_get_enabled(): the EV_READ|EV_WRITE bits enabled (0 for a bad bufev)."""
+    return _call("bufferevent_get_enabled", lambda: _bev(bufev).get_enabled(), error=0)
+
+
+def bufferevent_set_timeouts(bufev, timeout_read, timeout_write):
+    """bufferevent_set_timeouts(): (sec, usec) or None for each direction; 0 or -1."""
+    return _call("bufferevent_set_timeouts",
+                 lambda: _bev(bufev).set_timeouts(_tv(timeout_read, "timeout_read"),
+                                                  _tv(timeout_write, "timeout_write")) or 0)
+
+
+def bufferevent_setwatermark(bufev, events, lowmark, highmark):
+    """bufferevent_setwatermark(): set the low/high watermarks of events (void: failures logged)."""
+    _call("bufferevent_setwatermark",
+          lambda: _bev(bufev).setwatermark(_int(events, "events"), _int(lowmark, "lowmark"),
+                                           _int(highmark, "highmark")),
+          error=None)
+
+
+def bufferevent_getwatermark(bufev, events):
+    """bufferevent_getwatermark(): (0, (lowmark, highmark)) of EV_READ or EV_WRITE, or (-1, None)."""
+    return _call("bufferevent_getwatermark",
+                 lambda: (0, tuple(_bev(bufev).getwatermark(_int(events, "events")))),
+                 error=(-1, None))
+
+
+def bufferevent_flush(bufev, iotype, mode):
+    """bufferevent_flush(): 0 (nothing to do: always for sockets), 1 (data moved) or -1."""
+    return _call("bufferevent_flush",
+                 lambda: _bev(bufev).flush(_int(iotype, "iotype"), _int(mode, "mode")))
+
+
+def bufferevent_trigger(bufev, iotype, options):
+    """bufferevent_trigger(): run readcb/writecb as if data came/drained (void: failures logged)."""
+    _call("bufferevent_trigger",
+          lambda: _bev(bufev).trigger(_int(iotype, "iotype"), _int(options, "options")),
+          error=None)
+
+
+def bufferevent_trigger_event(bufev, what, options):
+    """bufferevent_trigger_event(): run eventcb(bufev, what, arg) (void: failures logged)."""
+    _call("bufferevent_trigger_event",
+          lambda: _bev(bufev).trigger_event(_int(what, "what"), _int(options, "options")),
+          error=None)
+
+
+def bufferevent_incref(bufev):
+    """bufferevent_incref(): a no-op returning 0; Python's reference counting keeps bufev alive."""
+    return 0
+
+
+def bufferevent_decref(bufev):
+    """bufferevent_decref(): a no-op returning 0 (never "freed"); bufferevent_free() releases."""
+    return 0
+
+
+def bufferevent_set_max_single_read(bev, size):
+    """bufferevent_set_max_single_read(): bytes per read (<= 0: the default 16384); 0 or -1."""
+    return _call("bufferevent_set_max_single_read",
+                 lambda: _bev(bev, "bev").set_max_single_read(_int(size, "size")) or 0)
+
+
+def bufferevent_get_max_single_read(bev):
+    """bufferevent_get_max_single_read(): bytes per read, or -1."""
+    return _call("bufferevent_get_max_single_read",
+                 lambda: _bev(bev, "bev").get_max_single_read())
+
+
+def bufferevent_set_max_single_write(bev, size):
+    """bufferevent_set_max_single_write(): bytes per write (<= 0: the default 16384); 0 or -1."""
+    return _call("bufferevent_set_max_single_write",
+                 lambda: _bev(bev, "bev").set_max_single_write(_int(size, "size")) or 0)
+
+
+def bufferevent_get_max_single_write(bev):
+    """bufferevent_get_max_single_write(): bytes per write, or -1."""
+    return _call("bufferevent_get_max_single_write",
+                 lambda: _bev(bev, "bev").get_max_single_write())
+
+
+# -- pairs ---------------------------------------------------------------------------------
+
+def bufferevent_pair_new(base, options):
+    """bufferevent_pair_new(): (0, (a, b)), the C pair[2] out-parameter, or (-1, None)."""
+    return _call("bufferevent_pair_new",
+                 lambda: (0, tuple(Bufferevent.pair(_base(base), _int(options, "options")))),
+                 error=(-1, None))
+
+
+def bufferevent_pair_get_partner(bev):
+    """bufferevent_pair_get_partner(): the other end of a pair, or None."""
+    return _call("bufferevent_pair_get_partner", lambda: _bev(bev, "bev").get_partner(),
+                 error=None)
+
+
+# -- bufferevent_compat.h ----------------------------------------------------------------
+
+def EVBUFFER_INPUT(x):
+    """EVBUFFER_INPUT(x) (bufferevent_compat.h): bufferevent_get_input(x)."""
+    return bufferevent_get_input(x)
+
+
+def EVBUFFER_OUTPUT(x):
+    """EVBUFFER_OUTPUT(x) (bufferevent_compat.h): bufferevent_get_output(x)."""
+    return bufferevent_get_output(x)
