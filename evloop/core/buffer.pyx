@@ -497,8 +497,11 @@ cdef class Evbuffer:
                     memcpy(c.buf + c.off, data, n)
                     c.off += n
                     return 0
-        # Chunks double in size up to CHUNK_MAX_AUTO, or fit the data.
-        alloc = CHUNK_MAX_AUTO if prev_cap >= CHUNK_MAX_AUTO // 2 else prev_cap * 2
+        # Blocks (header included) double up to CHUNK_MAX_AUTO, or fit the data.
+        if prev_cap + <Py_ssize_t>sizeof(Chunk) >= CHUNK_MAX_AUTO // 2:
+            alloc = CHUNK_MAX_AUTO - sizeof(Chunk)
+        else:
+            alloc = 2 * (prev_cap + <Py_ssize_t>sizeof(Chunk)) - sizeof(Chunk)
         if alloc < n - k:
             alloc = n - k
         e = self._tail_chunk(n - k, alloc)      # may raise: nothing copied yet
