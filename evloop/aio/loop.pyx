@@ -275,6 +275,9 @@ cdef class Loop:
         self._current_handle = None
         ev = ReadyEvent.__new__(ReadyEvent)
         event_assign_internal(ev, self.base, -1, 0, _noop_cb)
+        # Not EVLIST_INTERNAL: a pass that ran asyncio callbacks ran real
+        # callbacks, so less urgent queues wait (event_process_active).
+        ev.flags = C_EVLIST_INIT
         ev.closure = CLOSURE_CUSTOM
         ev.pri = 1
         ev.loop = self

@@ -411,7 +411,9 @@ cdef class StreamTransport(Bufferevent):
         if self.conn_lost:
             return 0
         if self.output.total_len:
+            self.output.freeze_start &= ~FROZEN_BEV
             self.output._drain(self.output.total_len)
+            self.output.freeze_start |= FROZEN_BEV
         self.enabled &= ~C_EV_WRITE
         self._disable_impl(C_EV_WRITE)
         if not self.closing:

@@ -231,7 +231,7 @@ def evbuffer_add_printf(buf, fmt, *args):
 
 
 def evbuffer_add_iovec(buf, vec, n_vec=None):
-    """evbuffer_add_iovec(): append the first n_vec (all if None) of the bytes-like vec; bytes or -1."""
+    """evbuffer_add_iovec(): append the first n_vec (None: all) bytes-likes of vec; bytes or -1."""
     def add():
         b = _buf(buf)
         items = list(vec)
@@ -282,7 +282,7 @@ def evbuffer_drain(buf, len):
 
 
 def evbuffer_pullup(buf, size):
-    """evbuffer_pullup(): the first size bytes (-1: all) made contiguous, as a memoryview, or None."""
+    """evbuffer_pullup(): the first size bytes (-1: all) made contiguous (a memoryview), or None."""
     return _call("evbuffer_pullup", lambda: _buf(buf).pullup(_int(size, "size")), error=None)
 
 

@@ -250,7 +250,7 @@ def bufferevent_setwatermark(bufev, events, lowmark, highmark):
 
 
 def bufferevent_getwatermark(bufev, events):
-    """bufferevent_getwatermark(): (0, (lowmark, highmark)) of EV_READ or EV_WRITE, or (-1, None)."""
+    """bufferevent_getwatermark(): (0, (lowmark, highmark)) of EV_READ or EV_WRITE; (-1, None)."""
     return _call("bufferevent_getwatermark",
                  lambda: (0, tuple(_bev(bufev).getwatermark(_int(events, "events")))),
                  error=(-1, None))

@@ -51,6 +51,7 @@ cdef enum:
     # freeze_start / freeze_end bits
     FROZEN_USER = 0x01         # freeze() was called
     FROZEN_FREED = 0x02        # free() was called: refuse everything
+    FROZEN_BEV = 0x04          # a socket Bufferevent owns this end (bufferevent_socket_new)
 
     # Allocation policy (libevent: MIN_BUFFER_SIZE 1024, chains doubling up
     # to EVBUFFER_CHAIN_MAX_AUTO_SIZE 4096).  Larger chunks here: every

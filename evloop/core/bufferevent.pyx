@@ -237,6 +237,11 @@ cdef class Bufferevent:
         self.ev_read = new_bev_event(self, ifd, C_EV_READ | C_EV_PERSIST, BEV_WHICH_READ, False)
         self.ev_write = new_bev_event(self, ifd, C_EV_WRITE | C_EV_PERSIST, BEV_WHICH_WRITE, False)
         self.out_cb = self.output._add_c_cb(bev_socket_outbuf_cb, self, 1)
+        # bufferevent_socket_new freezes the back of the input and the front
+        # of the output: only the bufferevent itself reads into the one and
+        # writes out of the other (it lifts its bit around its own I/O).
+        self.input.freeze_end |= FROZEN_BEV
+        self.output.freeze_start |= FROZEN_BEV
 
     def _init_common(self, EventBase base, int options):
         """bufferevent_init_common_."""
@@ -248,7 +253,9 @@ cdef class Bufferevent:
         self.max_single_read = MAX_SINGLE_READ_DEFAULT
         self.max_single_write = MAX_SINGLE_WRITE_DEFAULT
         self.freed = False
-        self.ev_deferred = new_bev_event(self, -1, 0, BEV_WHICH_DEFERRED, True)
+        # Not EVLIST_INTERNAL: libevent's deferred callbacks count as real
+        # callbacks (EVLOOP_ONCE returns after them).
+        self.ev_deferred = new_bev_event(self, -1, 0, BEV_WHICH_DEFERRED, False)
 
     def __dealloc__(self):
         # A bufferevent that was never freed and is garbage now: close the
@@ -594,9 +601,11 @@ cdef class Bufferevent:
                 howmuch = self.max_single_read
             if self.read_suspended:
                 return 0
+            self.input.freeze_end &= ~FROZEN_BEV
             try:
                 n = self.input._read_fd(self.fd, howmuch)
             except (BlockingIOError, InterruptedError):
+                self.input.freeze_end |= FROZEN_BEV
                 return 0
             except OSError as exc:
                 self.last_error = exc.errno or 0
@@ -605,6 +614,7 @@ cdef class Bufferevent:
             else:
                 if n == 0:
                     what |= C_BEV_EVENT_EOF
+            self.input.freeze_end |= FROZEN_BEV
             if n > 0:
                 # Invoke the user callback - always last.
                 return self._trigger(C_EV_READ, 0)
@@ -641,9 +651,11 @@ cdef class Bufferevent:
             if self.write_suspended:
                 return 0
             if self.output.total_len:
+                self.output.freeze_start &= ~FROZEN_BEV
                 try:
                     n = self.output._write_fd(self.fd, self.max_single_write)
                 except (BlockingIOError, InterruptedError):
+                    self.output.freeze_start |= FROZEN_BEV
                     if self.output.total_len == 0:
                         event_del_nolock(self.base, self.ev_write, False)
                     return 0
@@ -655,6 +667,7 @@ cdef class Bufferevent:
                     if n == 0:
                         what |= C_BEV_EVENT_EOF
                         n = -1
+                self.output.freeze_start |= FROZEN_BEV
             if n >= 0:
                 if self.output.total_len == 0:
                     event_del_nolock(self.base, self.ev_write, False)
@@ -713,6 +726,10 @@ cdef class Bufferevent:
         return self.partner
 
     # -- data --------------------------------------------------------------
+
+    def get_base(self):
+        """bufferevent_get_base."""
+        return self.base
 
     def get_input(self):
         """bufferevent_get_input."""
@@ -871,6 +888,11 @@ cdef class Bufferevent:
         result = []
         ev = Event(self.base, -1, 0, self._lookup_done, result)
         self.lookup = ev
+        # A "virtual" event (event_base_add_virtual_) keeps dispatch() running
+        # while the lookup thread works, as evdns's own events would.
+        self.base.virtual_event_count += 1
+        if self.base.virtual_event_count > self.base.virtual_event_count_max:
+            self.base.virtual_event_count_max = self.base.virtual_event_count
 
         def work():
             try:
@@ -888,6 +910,7 @@ cdef class Bufferevent:
 
     def _lookup_done(self, fd, what, result):
         self.lookup = None
+        self.base.virtual_event_count -= 1
         if self.freed:
             return
         self._unsuspend_read(BEV_SUSPEND_LOOKUP)

@@ -100,12 +100,18 @@ cdef class Listener:
         self.cbarg = arg
         self.flags = flags
         self.fd = ifd
-        self.sock = _socket.socket(fileno=ifd)
-        self.sock.setblocking(False)
-        if backlog > 0:
-            self.sock.listen(backlog)
-        elif backlog < 0:
-            self.sock.listen(128)
+        sock_obj = _socket.socket(fileno=ifd)
+        try:
+            sock_obj.setblocking(False)
+            if backlog > 0:
+                sock_obj.listen(backlog)
+            elif backlog < 0:
+                sock_obj.listen(128)
+        except BaseException:
+            # evconnlistener_new returns NULL and leaves the caller's fd alone.
+            sock_obj.detach()
+            raise
+        self.sock = sock_obj
         self.freed = False
         self.backoff = 0
         ev = ListenerEvent.__new__(ListenerEvent)
@@ -175,16 +181,18 @@ cdef class Listener:
         event_del_nolock(self.base, self.ev, False)
 
     def set_cb(self, cb, arg=None):
-        """evconnlistener_set_cb: a None cb disables accepting (libevent
-        closes what it accepts with no callback)."""
+        """evconnlistener_set_cb: with a None cb an enabled listener closes
+        the connections it accepts, as libevent does."""
         self._check("set the callback")
         if cb is not None and not callable(cb):
             raise TypeError(f"cb must be callable or None, not {type(cb).__name__}")
+        # evconnlistener_set_cb: going from no callback to one enables an
+        # enabled listener; a listener that loses its callback keeps
+        # accepting and closes what it accepts (listener_read_cb).
+        enable = self.enabled and self.cb is None
         self.cb = cb
         self.cbarg = arg
-        if cb is None:
-            event_del_nolock(self.base, self.ev, False)
-        elif self.enabled and self.backoff_ev is None:
+        if enable and cb is not None and self.backoff_ev is None:
             event_add_nolock(self.base, self.ev, 0, False, False)
 
     def set_error_cb(self, errorcb):

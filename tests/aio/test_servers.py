@@ -1,0 +1,199 @@
+"""asyncio.Server on both loops: sockets, is_serving, start_serving,
+serve_forever, close/wait_closed, async context manager, and 3.13's
+close_clients/abort_clients."""
+import asyncio
+import socket
+import sys
+
+import pytest
+
+from aio_harness import run
+from aio_protocols import Echo, Recorder
+
+
+async def _echo_once(loop, addr, payload=b"ping"):
+    tr, pr = await loop.create_connection(lambda: Recorder(loop), *addr)
+    tr.write(payload)
+    got = await pr.wait_for_bytes(len(payload))
+    tr.close()
+    await pr.lost
+    return got
+
+
+def test_server_sockets_and_is_serving(loop):
+    async def main():
+        server = await loop.create_server(lambda: Echo(loop), "127.0.0.1", 0)
+        assert isinstance(server, asyncio.AbstractServer)
+        assert server.get_loop() is loop
+        assert server.is_serving()
+        socks = server.sockets
+        assert isinstance(socks, tuple)
+        assert len(socks) == 1
+        addr = socks[0].getsockname()
+        assert addr[0] == "127.0.0.1" and addr[1] > 0
+        assert socks[0].family == socket.AF_INET
+        assert await _echo_once(loop, addr) == b"ping"
+        server.close()
+        assert not server.is_serving()
+        await server.wait_closed()
+        assert server.sockets == ()
+        return addr
+
+    addr = run(loop, main())
+    # Closed for real: nobody listens there any more.
+    with pytest.raises(ConnectionRefusedError):
+        run(loop, loop.create_connection(asyncio.Protocol, *addr))
+
+
+def test_server_close_keeps_existing_connections(loop):
+    async def main():
+        server = await loop.create_server(lambda: Echo(loop), "127.0.0.1", 0)
+        addr = server.sockets[0].getsockname()
+        tr, pr = await loop.create_connection(lambda: Recorder(loop), *addr)
+        await asyncio.sleep(0.01)
+        server.close()
+        tr.write(b"still served")
+        got = await pr.wait_for_bytes(12)
+        tr.close()
+        await pr.lost
+        await server.wait_closed()
+        return got
+
+    assert run(loop, main()) == b"still served"
+
+
+def test_start_serving_false(loop):
+    async def main():
+        server = await loop.create_server(lambda: Echo(loop), "127.0.0.1", 0,
+                                          start_serving=False)
+        assert not server.is_serving()
+        addr = server.sockets[0].getsockname()
+        await server.start_serving()
+        assert server.is_serving()
+        got = await _echo_once(loop, addr)
+        server.close()
+        await server.wait_closed()
+        return got
+
+    assert run(loop, main()) == b"ping"
+
+
+def test_serve_forever_until_cancelled(loop):
+    async def main():
+        server = await loop.create_server(lambda: Echo(loop), "127.0.0.1", 0,
+                                          start_serving=False)
+        addr = server.sockets[0].getsockname()
+        task = loop.create_task(server.serve_forever())
+        await asyncio.sleep(0)
+        assert server.is_serving()
+        with pytest.raises(RuntimeError, match="already being awaited"):
+            await server.serve_forever()
+        got = await _echo_once(loop, addr)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert not server.is_serving()
+        await server.wait_closed()
+        return got
+
+    assert run(loop, main()) == b"ping"
+
+
+def test_serve_forever_on_closed_server_raises(loop):
+    async def main():
+        server = await loop.create_server(lambda: Echo(loop), "127.0.0.1", 0)
+        server.close()
+        await server.wait_closed()
+        with pytest.raises(RuntimeError, match="is closed"):
+            await server.serve_forever()
+
+    run(loop, main())
+
+
+def test_server_async_context_manager(loop):
+    async def main():
+        server = await loop.create_server(lambda: Echo(loop), "127.0.0.1", 0)
+        async with server:
+            assert server.is_serving()
+            got = await _echo_once(loop, server.sockets[0].getsockname())
+        assert not server.is_serving()
+        return got
+
+    assert run(loop, main()) == b"ping"
+
+
+def test_server_many_sequential_clients(loop):
+    async def main():
+        server = await loop.create_server(lambda: Echo(loop), "127.0.0.1", 0)
+        addr = server.sockets[0].getsockname()
+        results = [await _echo_once(loop, addr, f"client {i}".encode()) for i in range(50)]
+        server.close()
+        await server.wait_closed()
+        return results
+
+    assert run(loop, main()) == [f"client {i}".encode() for i in range(50)]
+
+
+def test_server_reuse_options_and_backlog(loop):
+    async def main():
+        server = await loop.create_server(lambda: Echo(loop), "127.0.0.1", 0,
+                                          reuse_address=True, reuse_port=True, backlog=5)
+        sock = server.sockets[0]
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR)
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)
+        got = await _echo_once(loop, sock.getsockname())
+        server.close()
+        await server.wait_closed()
+        return got
+
+    assert run(loop, main()) == b"ping"
+
+
+def test_create_server_address_in_use(loop):
+    async def main():
+        server = await loop.create_server(lambda: Echo(loop), "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            with pytest.raises(OSError):
+                await loop.create_server(lambda: Echo(loop), "127.0.0.1", port,
+                                         reuse_address=False)
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    run(loop, main())
+
+
+@pytest.mark.skipif(sys.version_info < (3, 13),
+                    reason="Server.close_clients/abort_clients are new in Python 3.13")
+def test_server_close_clients(loop):
+    async def main():
+        server = await loop.create_server(lambda: Echo(loop), "127.0.0.1", 0)
+        addr = server.sockets[0].getsockname()
+        tr, pr = await loop.create_connection(lambda: Recorder(loop), *addr)
+        await asyncio.sleep(0.01)
+        server.close()
+        server.close_clients()
+        exc = await pr.lost
+        await server.wait_closed()
+        return exc
+
+    assert run(loop, main()) is None
+
+
+@pytest.mark.skipif(sys.version_info < (3, 13),
+                    reason="Server.close_clients/abort_clients are new in Python 3.13")
+def test_server_abort_clients(loop):
+    async def main():
+        server = await loop.create_server(lambda: Echo(loop), "127.0.0.1", 0)
+        addr = server.sockets[0].getsockname()
+        tr, pr = await loop.create_connection(lambda: Recorder(loop), *addr)
+        await asyncio.sleep(0.01)
+        server.close()
+        server.abort_clients()
+        exc = await pr.lost
+        await server.wait_closed()
+        return exc
+
+    exc = run(loop, main())
+    assert exc is None or isinstance(exc, ConnectionError)

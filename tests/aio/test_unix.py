@@ -1,0 +1,173 @@
+"""Unix-domain stream sockets on both loops: create_unix_server /
+create_unix_connection in tmp_path, streams over them, the socket file's
+cleanup, abstract-namespace names, sock= arguments."""
+import asyncio
+import os
+import socket
+import stat
+import sys
+import uuid
+
+import pytest
+
+from aio_harness import run
+from aio_protocols import Echo, Recorder
+
+
+def test_unix_echo(loop, tmp_path):
+    path = str(tmp_path / "echo.sock")
+
+    async def main():
+        server = await loop.create_unix_server(lambda: Echo(loop), path)
+        assert stat.S_ISSOCK(os.stat(path).st_mode)
+        assert server.sockets[0].getsockname() == path
+        tr, pr = await loop.create_unix_connection(lambda: Recorder(loop), path)
+        assert tr.get_extra_info("peername") == path
+        assert tr.get_extra_info("socket").family == socket.AF_UNIX
+        tr.write(b"over unix")
+        got = await pr.wait_for_bytes(9)
+        tr.close()
+        await pr.lost
+        server.close()
+        await server.wait_closed()
+        return got
+
+    assert run(loop, main()) == b"over unix"
+
+
+def test_unix_streams(loop, tmp_path):
+    path = str(tmp_path / "streams.sock")
+
+    async def handle(reader, writer):
+        data = await reader.read()
+        writer.write(data[::-1])
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    async def main():
+        server = await asyncio.start_unix_server(handle, path)
+        async with server:
+            reader, writer = await asyncio.open_unix_connection(path)
+            writer.write(b"abcdef" * 10000)
+            writer.write_eof()
+            got = await reader.read()
+            writer.close()
+            await writer.wait_closed()
+        return got
+
+    assert run(loop, main()) == (b"abcdef" * 10000)[::-1]
+
+
+def test_unix_server_path_can_be_reused_after_close(loop, tmp_path):
+    path = str(tmp_path / "reuse.sock")
+
+    async def main():
+        for _ in range(2):
+            server = await loop.create_unix_server(lambda: Echo(loop), path)
+            tr, pr = await loop.create_unix_connection(lambda: Recorder(loop), path)
+            tr.write(b"x")
+            await pr.wait_for_bytes(1)
+            tr.close()
+            await pr.lost
+            server.close()
+            await server.wait_closed()
+
+    run(loop, main())
+
+
+@pytest.mark.skipif(sys.version_info < (3, 13),
+                    reason="create_unix_server removes its socket file on close from Python 3.13")
+def test_unix_server_close_removes_socket_file(loop, tmp_path):
+    path = str(tmp_path / "cleanup.sock")
+
+    async def main():
+        server = await loop.create_unix_server(lambda: Echo(loop), path)
+        assert os.path.exists(path)
+        server.close()
+        await server.wait_closed()
+        return os.path.exists(path)
+
+    assert run(loop, main()) is False
+
+
+def test_unix_server_refuses_to_replace_a_regular_file(loop, tmp_path):
+    path = tmp_path / "regular"
+    path.write_text("not a socket")
+
+    async def main():
+        with pytest.raises(OSError):
+            await loop.create_unix_server(lambda: Echo(loop), str(path))
+
+    run(loop, main())
+    assert path.read_text() == "not a socket"
+
+
+def test_unix_connection_to_missing_path(loop, tmp_path):
+    with pytest.raises(FileNotFoundError):
+        run(loop, loop.create_unix_connection(asyncio.Protocol, str(tmp_path / "nope.sock")))
+
+
+def test_unix_abstract_namespace(loop):
+    name = f"\0evloop-test-{os.getpid()}-{uuid.uuid4().hex}"
+
+    async def main():
+        server = await loop.create_unix_server(lambda: Echo(loop), name)
+        tr, pr = await loop.create_unix_connection(lambda: Recorder(loop), name)
+        tr.write(b"abstract")
+        got = await pr.wait_for_bytes(8)
+        tr.close()
+        await pr.lost
+        server.close()
+        await server.wait_closed()
+        return got
+
+    assert run(loop, main()) == b"abstract"
+
+
+def test_unix_with_sock_arguments(loop, tmp_path):
+    path = str(tmp_path / "sock-arg.sock")
+    lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    lsock.bind(path)
+    lsock.setblocking(False)
+
+    async def main():
+        server = await loop.create_unix_server(lambda: Echo(loop), sock=lsock)
+        csock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        csock.setblocking(False)
+        await loop.sock_connect(csock, path)
+        tr, pr = await loop.create_unix_connection(lambda: Recorder(loop), sock=csock)
+        tr.write(b"sock=")
+        got = await pr.wait_for_bytes(5)
+        tr.close()
+        await pr.lost
+        server.close()
+        await server.wait_closed()
+        return got
+
+    assert run(loop, main()) == b"sock="
+
+
+def test_unix_half_close(loop, tmp_path):
+    path = str(tmp_path / "half.sock")
+
+    class Answer(Recorder):
+        def eof_received(self):
+            super().eof_received()
+            self.transport.write(b"got " + bytes(self.data))
+            self.transport.close()
+            return True
+
+    async def main():
+        server = await loop.create_unix_server(lambda: Answer(loop), path)
+        tr, pr = await loop.create_unix_connection(lambda: Recorder(loop), path)
+        assert tr.can_write_eof()
+        tr.write(b"it")
+        tr.write_eof()
+        await pr.eof
+        await pr.lost
+        server.close()
+        await server.wait_closed()
+        return bytes(pr.data)
+
+    assert run(loop, main()) == b"got it"
