@@ -697,6 +697,12 @@ cdef class EventBase:
         tok.base_ref = self.weakref_self
         tok.duration_ns = ns
         tok.index = len(self.common_timeouts)
+        tev = CommonTimeoutEvent.__new__(CommonTimeoutEvent)
+        event_assign_internal(tev, self, -1, 0, _noop_event_cb)
+        (<CommonTimeoutEvent>tev).closure = CLOSURE_CUSTOM
+        (<CommonTimeoutEvent>tev).pri = 0
+        (<CommonTimeoutEvent>tev).tok = tok
+        tok.timer_ev = tev
         self.common_timeouts.append(tok)
         return tok
 
@@ -720,13 +726,15 @@ cdef class EventBase:
         ns = timeout_to_ns(self, timeout, "timeout")
         if (events & (C_EV_TIMEOUT | C_EV_IO)) == C_EV_TIMEOUT:
             ev = Event(self, -1, 0, callback, arg)
-            if ns == -2 or ns == 0:
+            if ns == -2 or (ns == 0 and not isinstance(timeout, CommonTimeout)):
                 event_active_nolock(self, ev, C_EV_TIMEOUT, 1)
                 return
         elif events & C_EV_IO:
             ev = Event(self, fd, events & C_EV_IO, callback, arg)
         else:
             raise ValueError("what: once() needs EV_TIMEOUT or EV_READ/EV_WRITE/EV_CLOSED")
+        if isinstance(timeout, CommonTimeout):
+            ev.common = timeout
         if ns == -2:
             event_add_nolock(self, ev, 0, False, False)
         else:
@@ -757,8 +765,15 @@ cdef class EventBase:
                     p = ev.io_next
         for i in range(self.heap_n):
             ev = <Event>self.heap[i]
-            if not (ev.flags & C_EVLIST_INSERTED):
+            if not (ev.flags & C_EVLIST_INSERTED) and not isinstance(ev, CommonTimeoutEvent):
                 out.append(ev)
+        for tok in self.common_timeouts:
+            p = (<CommonTimeout>tok).head
+            while p is not NULL:
+                ev = <Event>p
+                if not (ev.flags & C_EVLIST_INSERTED):
+                    out.append(ev)
+                p = ev.ct_next
         for i in range(self.nqueues):
             p = self.queues[i].head
             while p is not NULL:
@@ -894,6 +909,10 @@ cdef class EventBase:
     def __repr__(self):
         state = "freed" if self.freed else self.backend.name
         return f"<evloop.EventBase {state} events={self.event_count}>"
+
+
+def _noop_event_cb(fd, what, arg):
+    pass
 
 
 def _loopexit_cb(fd, what, base):

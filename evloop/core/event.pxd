@@ -37,9 +37,15 @@ cdef class EventConfig:
 
 
 cdef class CommonTimeout:
+    # libevent's struct common_timeout_list: a FIFO of the events whose
+    # deadline is now + duration, and one internal priority-0 timer set to
+    # the deadline of the first.
     cdef object base_ref         # weakref to the EventBase that made it
     cdef int64_t duration_ns     # the duration it stands for
     cdef int index               # its number in that base (0..255)
+    cdef PyObject *head          # first event of the list (borrowed: pinned)
+    cdef PyObject *tail          # last event
+    cdef Event timer_ev          # the internal timer (CommonTimeoutEvent)
 
 
 cdef class Backend:
@@ -70,7 +76,10 @@ cdef class Event:
     cdef int64_t io_timeout_ns   # EV_PERSIST interval (0 = none)
     cdef uint64_t seq            # insertion number: FIFO among equal deadlines
     cdef Py_ssize_t heap_idx     # position in the timer heap, -1 if absent
-    cdef object common           # CommonTimeout of the deadline, or None
+    cdef object common           # CommonTimeout of the next deadline, or None
+    cdef CommonTimeout ct_in     # the common-timeout list the event is in, or None
+    cdef PyObject *ct_next       # links in that list (borrowed)
+    cdef PyObject *ct_prev
     cdef PyObject *act_next      # active-queue links (borrowed)
     cdef PyObject *act_prev
     cdef PyObject *io_next       # evmap list links (borrowed)

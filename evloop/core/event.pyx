@@ -113,21 +113,94 @@ cdef int queue_remove_inserted(EventBase base, Event ev) except -1:
 
 
 cdef int queue_insert_timeout(EventBase base, Event ev) except -1:
+    """An ordinary deadline goes into the heap; one made from a
+    CommonTimeout goes into that token's FIFO, kept in deadline order
+    (libevent insert_common_timeout_inorder), and the token's internal
+    timer follows its first event."""
+    cdef CommonTimeout tok
+    cdef PyObject *p
     if ev.flags & C_EVLIST_TIMEOUT:
         return 0
-    heap_push(base, ev)
+    if ev.common is None:
+        heap_push(base, ev)
+    else:
+        tok = <CommonTimeout>ev.common
+        # Walk back from the tail: with one duration and a monotonic "now"
+        # the new event nearly always goes last.
+        p = tok.tail
+        while p is not NULL and (<Event>p).timeout_ns > ev.timeout_ns:
+            p = (<Event>p).ct_prev
+        ev.ct_prev = p
+        if p is NULL:
+            ev.ct_next = tok.head
+            tok.head = <PyObject *>ev
+        else:
+            ev.ct_next = (<Event>p).ct_next
+            (<Event>p).ct_next = <PyObject *>ev
+        if ev.ct_next is NULL:
+            tok.tail = <PyObject *>ev
+        else:
+            (<Event>ev.ct_next).ct_prev = <PyObject *>ev
+        ev.ct_in = tok
     incr_count(base, ev)
     hold(base, ev, C_EVLIST_TIMEOUT)
+    if ev.ct_in is not None and ev.ct_in.head == <PyObject *>ev:
+        common_timeout_schedule(base, ev.ct_in)
     return 0
 
 
 cdef int queue_remove_timeout(EventBase base, Event ev) except -1:
+    cdef CommonTimeout tok
     if not (ev.flags & C_EVLIST_TIMEOUT):
         return 0
-    heap_erase(base, ev)
+    if ev.ct_in is None:
+        heap_erase(base, ev)
+    else:
+        tok = ev.ct_in
+        if ev.ct_prev is NULL:
+            tok.head = ev.ct_next
+        else:
+            (<Event>ev.ct_prev).ct_next = ev.ct_next
+        if ev.ct_next is NULL:
+            tok.tail = ev.ct_prev
+        else:
+            (<Event>ev.ct_next).ct_prev = ev.ct_prev
+        ev.ct_next = ev.ct_prev = NULL
+        ev.ct_in = None
     decr_count(base, ev)
     unhold(base, ev, C_EVLIST_TIMEOUT)
     return 0
+
+
+cdef int common_timeout_schedule(EventBase base, CommonTimeout tok) except -1:
+    """Set the token's internal timer to its first event's deadline."""
+    if tok.head is not NULL and tok.timer_ev is not None:
+        event_add_nolock(base, tok.timer_ev, (<Event>tok.head).timeout_ns, True, True)
+    return 0
+
+
+cdef class CommonTimeoutEvent(Event):
+    """The internal priority-0 timer of a CommonTimeout
+    (common_timeout_callback): activate every expired event of the list, in
+    order, then re-arm for the new first one."""
+    cdef CommonTimeout tok
+
+    cdef int _run_custom(self) except -1:
+        cdef CommonTimeout tok = self.tok
+        cdef EventBase base = self.base
+        cdef Event ev
+        cdef int64_t now
+        if tok is None or base is None or base.freed:
+            return 0
+        now = gettime(base)
+        while tok.head is not NULL:
+            ev = <Event>tok.head
+            if ev.timeout_ns > now:
+                break
+            event_del_nolock(base, ev, False)
+            event_active_nolock(base, ev, C_EV_TIMEOUT, 1)
+        common_timeout_schedule(base, tok)
+        return 0
 
 
 cdef int queue_insert_active(EventBase base, Event ev) except -1:
@@ -477,8 +550,8 @@ cdef class Event:
         if ns == -2:
             event_add_nolock(base, self, 0, False, False)
         else:
-            event_add_nolock(base, self, ns, True, False)
             self.common = timeout if isinstance(timeout, CommonTimeout) else None
+            event_add_nolock(base, self, ns, True, False)
 
     def delete(self):
         """event_del: not pending, not active.  Fine on a non-added event."""
