@@ -25,6 +25,7 @@ cdef struct EvmapEntry:
     uint16_t nwrite
     uint16_t nclose
     uint16_t nsig
+    uint16_t et       # EV_ET if the backend watches the fd edge-triggered
 
 
 cdef class EventConfig:

@@ -60,21 +60,23 @@ cdef int evmap_io_add(EventBase base, Event ev) except -1:
         io_map_grow(base, fd)
     ent = &base.io_map[fd]
     old = entry_mask(ent)
-    if ent.head is not NULL:
-        et = (<Event>ent.head).events & C_EV_ET
-        if et != (ev.events & C_EV_ET):
-            raise ValueError(
-                f"fd {fd}: cannot mix edge-triggered (EV_ET) and level-triggered "
-                f"events on one fd")
-    else:
-        et = ev.events & C_EV_ET
+    if debug_mode and ent.head is not NULL and \
+            ((<Event>ent.head).events & C_EV_ET) != (ev.events & C_EV_ET):
+        # libevent's debug mode refuses this too (evmap_io_add_).
+        raise ValueError(
+            f"fd {fd}: cannot mix edge-triggered (EV_ET) and level-triggered "
+            f"events on one fd (debug mode)")
+    # As libevent: when the watched mask grows, the event being added
+    # decides whether the fd is edge-triggered.
+    et = ev.events & C_EV_ET
     new = old | (ev.events & C_EV_IO)
     if (ent.nread == 0xffff and ev.events & C_EV_READ) or \
        (ent.nwrite == 0xffff and ev.events & C_EV_WRITE) or \
        (ent.nclose == 0xffff and ev.events & C_EV_CLOSED):
         raise RuntimeError(f"fd {fd}: too many events on one fd (max 65535)")
     if new != old or ent.head is NULL:
-        base.backend.apply(fd, old | (et if old else 0), new | et, False)
+        base.backend.apply(fd, old | (ent.et if old else 0), new | et, False)
+        ent.et = et
     if ev.events & C_EV_READ:
         ent.nread += 1
     if ev.events & C_EV_WRITE:
@@ -93,7 +95,9 @@ cdef int evmap_io_del(EventBase base, Event ev) except -1:
         return 0
     ent = &base.io_map[fd]
     old = entry_mask(ent)
-    et = ev.events & C_EV_ET
+    # Keep the fd's current ET state for the remaining events (libevent
+    # takes it from the deleted event: libevent#636).
+    et = ent.et
     if ev.events & C_EV_READ:
         ent.nread -= 1
     if ev.events & C_EV_WRITE:
@@ -104,6 +108,8 @@ cdef int evmap_io_del(EventBase base, Event ev) except -1:
     new = entry_mask(ent)
     if new != old:
         base.backend.apply(fd, old | et, (new | et) if new else 0, True)
+        if not new:
+            ent.et = 0
     return 0
 
 
@@ -183,6 +189,6 @@ cdef int evmap_reinit(EventBase base) except -1:
         ent = &base.io_map[fd]
         if ent.head is NULL:
             continue
-        mask = entry_mask(ent) | ((<Event>ent.head).events & C_EV_ET)
+        mask = entry_mask(ent) | ent.et
         base.backend.apply(fd, 0, mask, False)
     return 0

@@ -1637,10 +1637,7 @@ EXPECT_ET_LT_MIX = {
 # Scenarios where evloop departs from libevent on purpose (docs/design.md,
 # "Departures from libevent"): they stay here, asserting libevent's
 # behaviour, as strict xfails -- so the day evloop changes, we hear of it.
-DELIBERATE = {
-    "et_lt_mix": "docs/design.md: mixing EV_ET and level-triggered events on one fd "
-                 "raises ValueError always (libevent only checks in debug mode)",
-}
+DELIBERATE = {}
 
 
 # Scenarios whose trace depends on timers 10-25 ms apart firing in order.
