@@ -65,11 +65,13 @@ from ._evloop import (  # noqa: F401,E402
     LEV_OPT_BIND_IPV6ONLY,
 )
 from .loop import EventLoop  # noqa: E402
+from .bufferevent_protocol import BuffereventProtocol  # noqa: E402
 from .policy import EventLoopPolicy, install, new_event_loop, run  # noqa: E402
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "BuffereventProtocol",
     "Bufferevent",
     "Listener",
     "BEV_EVENT_READING",

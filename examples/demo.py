@@ -5,7 +5,10 @@ libevent book's event_new()/event_add() ROT13 server running on evloop's
 EventBase) as a subprocess on a free port, reads the METHOD and PORT lines it
 prints, sends a few lines over TCP, checks that each comes back rot13'd,
 then stops the server with SIGINT (it catches the signal with an evsignal
-event and shuts down cleanly).  Exits non-zero if anything is wrong.
+event and shuts down cleanly).  Then it runs examples/asyncio/one_loop.py:
+a libevent timer, a bufferevent echo server and an aiohttp app served by
+one evloop EventLoop, the app fetched once with aiohttp's client.  Exits
+non-zero if anything is wrong.
 
 Run from the repository root: python examples/demo.py   (or: make demo)
 """
@@ -18,6 +21,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SERVER = os.path.join(ROOT, "examples", "compat", "echo_server_events.py")
+ONE_LOOP = os.path.join(ROOT, "examples", "asyncio", "one_loop.py")
 LINES = [b"Hello, libevent!\n", b"evloop speaks rot13\n", b"The quick brown fox 123\n"]
 TIMEOUT = 30.0
 
@@ -72,6 +76,11 @@ def main():
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+    print()
+    print("-- asyncio face: libevent timer + bufferevent echo + aiohttp on one loop --")
+    rc = subprocess.run([sys.executable, ONE_LOOP], env=env, cwd=ROOT,
+                        timeout=TIMEOUT).returncode
+    ok = ok and rc == 0
     print("demo: %s" % ("OK" if ok else "FAILED"))
     return 0 if ok else 1
 

@@ -37,7 +37,7 @@ cdef class Bufferevent:
     cdef Py_ssize_t max_single_write # bytes per write at most
     cdef int fd                      # socket, -1 if none (pair: -1)
     cdef bint connecting             # connect() in progress
-    cdef bint freed                  # bufferevent_free was called
+    cdef readonly bint freed         # bufferevent_free was called
     cdef bint free_when_flushed      # free(flush=True): free once output empties
     cdef BevEvent ev_read            # EV_READ|EV_PERSIST on fd, or the read timer
     cdef BevEvent ev_write           # EV_WRITE|EV_PERSIST on fd, or the write timer
