@@ -52,3 +52,4 @@ cdef class Loop:
 
     cdef int _schedule_ready(self) except -1
     cdef Handle _new_handle(self, object callback, object args, object context)
+    cdef TimerHandle _call_at(self, double when, object callback, object args, object context)

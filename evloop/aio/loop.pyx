@@ -373,13 +373,15 @@ cdef class Loop:
         """asyncio call_later: run callback(*args) after delay seconds."""
         if delay is None:
             raise TypeError("delay must not be None")
-        return self.call_at(mono_ns() / 1e9 + delay, callback, *args, context=context)
+        if self.c_closed:
+            raise RuntimeError("Event loop is closed")
+        if self.c_debug:
+            self._check_thread()
+            self._check_callback(callback, "call_later")
+        return self._call_at(mono_ns() / 1e9 + delay, callback, args, context)
 
     def call_at(self, when, callback, *args, context=None):
         """asyncio call_at: run callback(*args) at loop.time() == when."""
-        cdef TimerHandle th
-        cdef double w
-        cdef int64_t deadline
         if when is None:
             raise TypeError("when cannot be None")
         if self.c_closed:
@@ -387,7 +389,11 @@ cdef class Loop:
         if self.c_debug:
             self._check_thread()
             self._check_callback(callback, "call_at")
-        w = when
+        return self._call_at(when, callback, args, context)
+
+    cdef TimerHandle _call_at(self, double w, object callback, object args, object context):
+        cdef TimerHandle th
+        cdef int64_t deadline
         th = TimerHandle.__new__(TimerHandle)
         event_assign_internal(th, self.base, -1, 0, _noop_cb)
         th.flags = C_EVLIST_INIT    # counts as a real event
