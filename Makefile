@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 SOURCES := $(wildcard evloop/*.pyx evloop/*.pxd evloop/core/*.pyx evloop/core/*.pxd evloop/core/*.pxi evloop/aio/*.pyx evloop/aio/*.pxd evloop/includes/*.pxd evloop/includes/*.h)
 EXT     := evloop/.built-stamp
 
-.PHONY: all demo test build debug bench clean sysdeps deps test-all
+.PHONY: all demo test build debug bench bench-echo bench-bufferevent bench-aiohttp bench-all clean distclean sysdeps deps
 
 all: build
 
@@ -56,10 +56,22 @@ test: build sysdeps
 demo: build
 	$(PY) examples/demo.py
 
+# Benchmarks are not tests: they print tables and ratios (bench/README.md).
 bench: build sysdeps
+	$(PY) bench/pipes.py
+
+bench-echo: build sysdeps
+	$(PY) bench/echo.py
+
+bench-bufferevent: build sysdeps
+	$(PY) bench/echo_bufferevent.py
+
+bench-aiohttp: build sysdeps
 	@if ! command -v wrk >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || true; fi
-	$(PY) bench/pipes.py
+	$(PY) bench/aiohttp_wrk.py
+
+bench-all: bench bench-echo bench-bufferevent bench-aiohttp
 
 clean:
 	rm -rf build evloop/_evloop.c evloop/*.so evloop/*.html $(EXT) bench/_build
