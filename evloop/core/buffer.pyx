@@ -567,14 +567,15 @@ cdef class Evbuffer:
         cdef Py_ssize_t n = src.total_len
         cdef Chunk *c
         cdef Chunk *d = self.last_with_data
-        if src is self:
+        if (self.freeze_end | src.freeze_start) & FROZEN_FREED:
+            (self if self.freeze_end & FROZEN_FREED else src)._raise_frozen(False)
+        # libevent checks for nothing to move before the freezes.
+        if src is self or n == 0:
             return 0
         if self.freeze_end:
             self._raise_frozen(False)
         if src.freeze_start:
             src._raise_frozen(True)
-        if n == 0:
-            return 0
         if n <= ADD_BUFFER_COPY_MAX and d is not NULL and chunk_space(d) >= n:
             # A few bytes fit where we are: copying beats fragmenting.
             c = src.first
@@ -606,10 +607,12 @@ cdef class Evbuffer:
         cdef Chunk *c = self.first
         cdef Chunk *h = NULL
         cdef Py_ssize_t k = 0
-        if self.freeze_start:
+        if self.freeze_start & FROZEN_FREED:
             self._raise_frozen(True)
         if n <= 0:
-            return 0
+            return 0            # evbuffer_prepend: nothing to do comes first
+        if self.freeze_start:
+            self._raise_frozen(True)
         if c is not NULL and not (c.flags & CHUNK_IMMUTABLE) and c.off == 0 \
                 and c.cap >= n:
             # The spare chunk of an empty buffer.
@@ -679,6 +682,10 @@ cdef class Evbuffer:
 
     cdef int _drain(self, Py_ssize_t n) except -1:
         """evbuffer_drain: remove min(n, length) bytes from the front."""
+        if self.freeze_start & FROZEN_FREED:
+            self._raise_frozen(True)
+        if self.total_len == 0:
+            return 0            # libevent: draining an empty buffer succeeds, frozen or not
         if self.freeze_start:
             self._raise_frozen(True)
         if n > self.total_len:
@@ -721,10 +728,14 @@ cdef class Evbuffer:
     cdef bytes _remove(self, Py_ssize_t n):
         """evbuffer_remove: copy out, then drain."""
         cdef bytes data
-        if self.freeze_start:
+        if self.freeze_start & FROZEN_FREED:
             self._raise_frozen(True)
         if n > self.total_len:
             n = self.total_len
+        if n <= 0:
+            return b""
+        if self.freeze_start:
+            self._raise_frozen(True)
         data = self._copyout(self.first, 0, n)
         self._drain(n)
         return data
@@ -738,6 +749,12 @@ cdef class Evbuffer:
         cdef Py_ssize_t moved = 0, rem
         if dst is self:
             raise ValueError("dst must not be the source buffer itself")
+        if self.freeze_start & FROZEN_FREED:
+            self._raise_frozen(True)
+        if dst.freeze_end & FROZEN_FREED:
+            dst._raise_frozen(False)
+        if n <= 0:
+            return 0            # evbuffer_remove_buffer: before the freezes
         if self.freeze_start:
             self._raise_frozen(True)
         if dst.freeze_end:
@@ -1203,6 +1220,8 @@ cdef class Evbuffer:
         cdef Py_ssize_t k = size_arg(n, "n", False)
         if k > self.total_len:
             k = self.total_len
+        if k > 0 and self.freeze_start:
+            self._raise_frozen(True)    # libevent's copyout honours the front freeze
         return self._copyout(self.first, 0, k)
 
     def copyout_from(self, ptr, n):
@@ -1214,6 +1233,8 @@ cdef class Evbuffer:
         pos = self._pos_arg(ptr, "ptr", &c, &in_chunk)
         if k > self.total_len - pos:
             k = self.total_len - pos
+        if k > 0 and self.freeze_start:
+            self._raise_frozen(True)
         return self._copyout(c, in_chunk, k)
 
     def drain(self, n):

@@ -57,6 +57,7 @@ cdef class Bufferevent:
     cdef int _enable_impl(self, int what) except -1
     cdef int _disable_impl(self, int what) except -1
     cdef int _run_readcb(self, int options) except -1
+    cdef int _inbuf_wm_check(self) except -1
     cdef int _run_writecb(self, int options) except -1
     cdef int _run_eventcb(self, int what, int options) except -1
     cdef int _trigger(self, int iotype, int options) except -1

@@ -315,7 +315,17 @@ cdef class Bufferevent:
             self.readcb_pending = True
             return self._schedule_deferred()
         self.readcb(self, self.cbarg)
-        return 0
+        return self._inbuf_wm_check()
+
+    cdef int _inbuf_wm_check(self) except -1:
+        """bufferevent_inbuf_wm_check (2.1.9+): reading is suspended at the
+        high watermark, so if the readcb left the input there, run it again
+        (deferred) or no more data would ever arrive to call it."""
+        if self.freed or not self.wm_read_high or not (self.enabled & C_EV_READ):
+            return 0
+        if self.input.total_len < self.wm_read_high:
+            return 0
+        return self._trigger(C_EV_READ, C_BEV_TRIG_DEFER_CALLBACKS)
 
     cdef int _run_writecb(self, int options) except -1:
         """bufferevent_run_writecb_."""
@@ -356,6 +366,7 @@ cdef class Bufferevent:
         if self.readcb_pending and self.readcb is not None:
             self.readcb_pending = False
             self.readcb(self, self.cbarg)
+            self._inbuf_wm_check()
         if self.freed:
             return 0
         if self.writecb_pending and self.writecb is not None:
@@ -990,6 +1001,11 @@ cdef class Bufferevent:
         for ev in (self.ev_read, self.ev_write, self.ev_deferred):
             if ev is not None:
                 (<BevEvent>ev).bev = None
+        if self.ev_deferred is not None and not self.base.freed:
+            # libevent destroys a bufferevent through finalizer callbacks that
+            # run in the next pass (bufferevent_decref_and_unlock_); one
+            # callback that does nothing keeps that pass observable.
+            event_active_nolock(self.base, self.ev_deferred, C_EV_FINALIZE, 1)
         if self.partner is not None:
             self.partner.partner = None
             self.partner = None

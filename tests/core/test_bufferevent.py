@@ -238,25 +238,33 @@ def test_readcb_waits_for_the_read_low_watermark(base, conn):
 
 def test_read_high_watermark_suspends_reading_until_drained(base, conn):
     bev, peer = conn
-    rec = Rec(bev)
+    seen = []
+    drained = []
+
+    def on_read(b):
+        seen.append(len(b.get_input()))
+        assert b.get_enabled() & EV_READ     # suspended, never disabled
+        # libevent 2.1.9+ calls readcb again (deferred) while the input
+        # stays at the high watermark (bufferevent_inbuf_wm_check): this one
+        # drains only from its second call on.
+        if len(seen) >= 2:
+            drained.append(b.read(8))
+
+    rec = Rec(bev, on_read=on_read)
     bev.setwatermark(EV_READ, 0, 8)
     assert bev.getwatermark(EV_READ) == (0, 8)
     bev.enable(EV_READ)
     peer.send(b"a" * 20)
-    loop_until(base, lambda: rec.calls)
-    passes(base)
-    assert len(bev.get_input()) == 8  # stopped at the high watermark
-    assert bev.get_enabled() & EV_READ  # suspended, not disabled
-    assert bev.read(8) == b"a" * 8    # below the watermark again: reading resumes
-    loop_until(base, lambda: len(bev.get_input()) == 8)
-    passes(base)
-    assert len(bev.get_input()) == 8
-    bev.read(8)
-    loop_until(base, lambda: len(bev.get_input()) == 4)
-    assert bev.read(100) == b"a" * 4
+    loop_until(base, lambda: sum(map(len, drained)) == 20)
+    # Reading stopped at 8 bytes each time, and the first batch was offered
+    # twice because the first call left it at the watermark.
+    assert seen == [8, 8, 8, 4]
+    assert b"".join(drained) == b"a" * 20
+    assert len(rec.kinds("read")) == 4
+    bev.setcb(None, None, None, None)
     bev.setwatermark(EV_READ, 0, 0)  # no limit any more
     peer.send(b"b" * 30)
-    loop_until(base, lambda: len(bev.get_input()) == 30)
+    loop_until(base, lambda: len(bev.get_input()) >= 30)
 
 
 def test_max_single_read_limits_each_read(base, conn):
@@ -415,7 +423,17 @@ def test_read_timeout_counts_only_while_reading_is_enabled(base, conn):
 
 def test_read_timeout_does_not_count_while_suspended_by_the_high_watermark(base, conn):
     bev, peer = conn
-    rec = Rec(bev)
+    first = []
+
+    def on_read(b):
+        # libevent 2.1.9+ re-runs readcb while the input sits at the high
+        # watermark; raising the low watermark above it (once) stops that,
+        # leaving reading suspended by the high watermark alone.
+        if not first:
+            first.append(True)
+            b.setwatermark(EV_READ, 5, 4)
+
+    rec = Rec(bev, on_read=on_read)
     bev.setwatermark(EV_READ, 0, 4)
     bev.enable(EV_READ)
     peer.send(b"0123456789")
@@ -804,7 +822,10 @@ def test_freeing_one_side_of_a_pair_gives_no_eof(base, pair):
 
 def test_pair_partner_high_watermark_limits_the_move(base, pair):
     a, b = pair
-    rb = Rec(b)
+    # libevent 2.1.9+ re-runs readcb while the input sits at the high
+    # watermark; raising the low watermark above it on the first call stops
+    # that, so the move limit alone is observed.
+    rb = Rec(b, on_read=lambda bev: bev.setwatermark(EV_READ, 11, 10))
     b.setwatermark(EV_READ, 0, 10)
     b.enable(EV_READ)
     a.write(b"z" * 25)
