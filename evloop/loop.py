@@ -100,6 +100,25 @@ class EventLoop(_evloop.Loop, asyncio.SelectorEventLoop):
         finally:
             self._free_engine()
 
+    if (3, 13) <= sys.version_info < (3, 13, 3):
+        def run_forever(self):
+            """Run until stop() is called.
+
+            CPython 3.13.0-3.13.2's run_forever() calls
+            _run_forever_setup() inside its try, so when the loop refuses to
+            run (already running, another loop running, closed) the finally
+            clause's _run_forever_cleanup() clears the running loop of the
+            loop that *is* running (gh-130145, fixed in 3.13.3).  This is
+            the fixed method."""
+            self._run_forever_setup()
+            try:
+                while True:
+                    self._run_once()
+                    if self._stopping:
+                        break
+            finally:
+                self._run_forever_cleanup()
+
     # -- transports ----------------------------------------------------
 
     def _make_socket_transport(self, sock, protocol, waiter=None, *,

@@ -100,12 +100,20 @@ cdef class Handle:
         cdef object ctx = self._context
         cdef object cb = self._callback
         cdef object args = self._args
+        # The context is exited before the exception handler runs, as
+        # asyncio.Handle._run does (the error path is outside
+        # context.run()): from Python 3.12 (gh-96704) call_exception_handler
+        # runs a custom handler in the handle's context with ctx.run(),
+        # which raises "cannot enter context" if it is still entered.
         PyContext_Enter(ctx)
         try:
-            if args:
-                cb(*args)
-            else:
-                cb()
+            try:
+                if args:
+                    cb(*args)
+                else:
+                    cb()
+            finally:
+                PyContext_Exit(ctx)
         except (SystemExit, KeyboardInterrupt):
             raise
         except BaseException as exc:
@@ -114,8 +122,6 @@ cdef class Handle:
             if self._source_traceback:
                 context["source_traceback"] = self._source_traceback
             self._loop.call_exception_handler(context)
-        finally:
-            PyContext_Exit(ctx)
         return 0
 
 

@@ -18,7 +18,17 @@ import threading
 
 import pytest
 
-from aio_harness import run
+from aio_harness import known_difference, run
+
+# gh-130145: from 3.13.0 (gh-110771 split run_forever() into
+# _run_forever_setup/_run_forever_cleanup) until 3.13.3, run_forever()
+# runs its cleanup even when the "already running" / "another loop is
+# running" check fails, which clears the running loop of the loop that *is*
+# running.  evloop.EventLoop carries the fix; the stdlib loop of those
+# releases does not.
+STDLIB_RUN_FOREVER_CLEARS_RUNNING_LOOP = (3, 13) <= sys.version_info < (3, 13, 3)
+RUN_FOREVER_BUG = ("gh-130145: CPython 3.13.0-3.13.2's run_forever() forgets the "
+                   "running loop when it refuses to run")
 
 var = contextvars.ContextVar("var", default="default")
 
@@ -342,10 +352,16 @@ def test_close_discards_pending_callbacks(loop):
     assert ran == []
 
 
-def test_run_forever_while_running_raises(loop):
+def test_run_forever_while_running_raises(loop, loop_name, request):
+    if STDLIB_RUN_FOREVER_CLEARS_RUNNING_LOOP:
+        known_difference(request, loop_name, RUN_FOREVER_BUG, on="asyncio")
+
     async def main():
         with pytest.raises(RuntimeError, match="already running"):
             loop.run_forever()
+        # The refused call left the running loop as it was.
+        assert loop.is_running()
+        assert asyncio.get_running_loop() is loop
         coro = asyncio.sleep(0)
         with pytest.raises(RuntimeError, match="already running"):
             loop.run_until_complete(coro)
@@ -354,12 +370,16 @@ def test_run_forever_while_running_raises(loop):
     run(loop, main())
 
 
-def test_run_while_another_loop_runs_raises(loop, loop_factory):
+def test_run_while_another_loop_runs_raises(loop, loop_factory, loop_name, request):
+    if STDLIB_RUN_FOREVER_CLEARS_RUNNING_LOOP:
+        known_difference(request, loop_name, RUN_FOREVER_BUG, on="asyncio")
     other = loop_factory()
     try:
         async def main():
             with pytest.raises(RuntimeError, match="another loop is running"):
                 other.run_forever()
+            assert asyncio.get_running_loop() is loop
+            assert not other.is_running()
 
         run(loop, main())
     finally:

@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -27,6 +28,31 @@ except KeyboardInterrupt:
 """
 
 
+def _wait_until_polling(pid, timeout=10.0):
+    """Wait until process ``pid`` sleeps in its event loop's poll.
+
+    Needed before 3.11: asyncio.run() (and evloop.run's 3.10 path, which
+    copies it) install no SIGINT handler -- asyncio.Runner's, which cancels
+    the main task, is new in 3.11 (bpo-39622) -- so the default
+    handler raises KeyboardInterrupt wherever the main thread is.  A Ctrl-C
+    landing while main() still runs its first step (just after printing
+    "ready") ends main with KeyboardInterrupt instead of cancelling it.
+    Waiting for the poll makes the run deterministic on every version."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+            with open(f"/proc/{pid}/wchan") as f:
+                wchan = f.read().strip()
+        except OSError:
+            return  # no /proc details here: send the signal anyway
+        # wchan is "0" where the kernel hides it; then the state must do.
+        if state == "S" and (wchan in ("", "0") or "poll" in wchan or "select" in wchan):
+            return
+        time.sleep(0.01)
+
+
 @pytest.mark.parametrize("runner", ["asyncio", "evloop"])
 def test_sigint_cancels_main_then_raises_keyboard_interrupt(runner):
     proc = subprocess.Popen(
@@ -36,6 +62,7 @@ def test_sigint_cancels_main_then_raises_keyboard_interrupt(runner):
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert proc.stdout.readline() == "ready\n"
+        _wait_until_polling(proc.pid)
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=20)
     finally:

@@ -10,8 +10,10 @@
   running.
 """
 import asyncio
+import contextvars
 import logging
 import socket
+import sys
 import threading
 import time
 
@@ -265,6 +267,35 @@ def test_raising_reader_callback_goes_to_handler(loop, exc_calls):
     calls = exc_calls.consume()
     assert len(calls) == 1
     assert isinstance(calls[0]["exception"], RuntimeError)
+
+
+_where = contextvars.ContextVar("_where", default="outside")
+
+
+def test_exception_handler_runs_in_the_failing_callbacks_context(loop, exc_calls):
+    # gh-96704 (3.12): call_exception_handler runs a custom handler in the
+    # failing handle's context (handle.get_context().run); before 3.12 in
+    # the context the loop runs in, since Handle._run reports the error
+    # after context.run() returned.
+    seen = []
+
+    def handler(lp, context):
+        seen.append(_where.get())
+        exc_calls(lp, context)
+
+    loop.set_exception_handler(handler)
+    ctx = contextvars.copy_context()
+    ctx.run(_where.set, "callback")
+
+    def bad():
+        raise ZeroDivisionError("in callback")
+
+    loop.call_soon(bad, context=ctx)
+    loop.call_soon(loop.stop)
+    loop.run_forever()
+    assert [type(c["exception"]) for c in exc_calls.consume()] == [ZeroDivisionError]
+    assert seen == ["callback" if sys.version_info >= (3, 12) else "outside"]
+    assert _where.get() == "outside"
 
 
 def test_exception_handler_that_raises_is_logged(loop, exc_calls, caplog):
