@@ -32,8 +32,16 @@ Differences from libevent
 * The errno of a BEV_EVENT_ERROR is ``bev.last_error`` (C: errno).
 * bufferevent_incref/decref do nothing: Python reference counting keeps a
   Bufferevent alive while anything uses it.
-* Not here yet: filters, rate limits, bufferevent_lock/unlock.
+* ``bufferevent_filter_new(underlying, input_filter, output_filter,
+  options, free_context, ctx)``: filters keep the C signature
+  ``filter(src, dst, dst_limit, mode, ctx)``; ``free_context(ctx)`` runs
+  when the filter bufferevent object is garbage-collected (C: when it is
+  destroyed).  A filter returning BEV_ERROR reaches eventcb as
+  READING|ERROR or WRITING|ERROR (libevent 2.1 ignores it).
+* Not here yet: bufferevent_lock/unlock.
 """
+
+import weakref
 
 from .._evloop import (
     Bufferevent,
@@ -44,6 +52,7 @@ from .._evloop import (
     BEV_OPT_UNLOCK_CALLBACKS,
     BEV_NORMAL, BEV_FLUSH, BEV_FINISHED,
     BEV_TRIG_IGNORE_WATERMARKS, BEV_TRIG_DEFER_CALLBACKS,
+    BEV_OK, BEV_NEED_MORE, BEV_ERROR,
 )
 from .buffer import _buf, _call, _data, _int, _unwrap, _wrap
 from .util import _timeval
@@ -72,17 +81,12 @@ __all__ = [
     "bufferevent_trigger_event", "bufferevent_incref", "bufferevent_decref",
     "bufferevent_set_max_single_read", "bufferevent_get_max_single_read",
     "bufferevent_set_max_single_write", "bufferevent_get_max_single_write",
-    # pairs
-    "bufferevent_pair_new", "bufferevent_pair_get_partner",
+    # pairs and filters
+    "bufferevent_pair_new", "bufferevent_pair_get_partner", "bufferevent_filter_new",
     # bufferevent_compat.h
     "EVBUFFER_INPUT", "EVBUFFER_OUTPUT",
 ]
 
-# enum bufferevent_filter_result (for filters, which are not implemented yet;
-# the names exist so ported code that mentions them imports).
-BEV_OK = 0
-BEV_NEED_MORE = 1
-BEV_ERROR = 2
 
 
 def _bev(bev, name="bufev"):
@@ -183,7 +187,7 @@ def bufferevent_getcb(bufev):
 
 
 def bufferevent_get_underlying(bufev):
-    """bufferevent_get_underlying(): None (no filter bufferevents here yet)."""
+    """bufferevent_get_underlying(): the bufferevent under a filter, else None."""
     return _call("bufferevent_get_underlying", lambda: _bev(bufev).get_underlying(),
                  error=None)
 
@@ -323,6 +327,36 @@ def bufferevent_pair_get_partner(bev):
     """bufferevent_pair_get_partner(): the other end of a pair, or None."""
     return _call("bufferevent_pair_get_partner", lambda: _bev(bev, "bev").get_partner(),
                  error=None)
+
+
+# -- filters -------------------------------------------------------------------------------
+
+def _filter_fn(fn, name, ctx):
+    if fn is None:
+        return None
+    if not callable(fn):
+        raise TypeError(f"{name} must be callable or None, not {type(fn).__name__}")
+    user = _wrap(fn, name)
+    return lambda src, dst, dst_limit, mode: user(src, dst, dst_limit, mode, ctx)
+
+
+def bufferevent_filter_new(underlying, input_filter, output_filter, options,
+                           free_context=None, ctx=None):
+    """bufferevent_filter_new(): a filter Bufferevent over underlying, or None.
+    Filters are called as filter(src, dst, dst_limit, mode, ctx) and return
+    BEV_OK, BEV_NEED_MORE or BEV_ERROR; None copies everything."""
+    def new():
+        under = _bev(underlying, "underlying")
+        if free_context is not None and not callable(free_context):
+            raise TypeError(f"free_context must be callable or None, "
+                            f"not {type(free_context).__name__}")
+        bev = Bufferevent.filter(under, _filter_fn(input_filter, "input_filter", ctx),
+                                 _filter_fn(output_filter, "output_filter", ctx),
+                                 _int(options, "options"))
+        if free_context is not None:
+            weakref.finalize(bev, free_context, ctx)
+        return bev
+    return _call("bufferevent_filter_new", new, error=None)
 
 
 # -- bufferevent_compat.h ----------------------------------------------------------------

@@ -22,7 +22,7 @@ cdef class Bufferevent:
     cdef object writecb              # writecb(bev, arg) or None
     cdef object eventcb              # eventcb(bev, what, arg) or None
     cdef object cbarg                # the shared arg
-    cdef int kind                    # BEV_KIND_SOCKET / BEV_KIND_PAIR
+    cdef int kind                    # BEV_KIND_SOCKET / BEV_KIND_PAIR / BEV_KIND_FILTER
     cdef int options                 # BEV_OPT_*
     cdef int enabled                 # EV_READ|EV_WRITE the user enabled
     cdef int read_suspended          # BEV_SUSPEND_* reasons reading is off

@@ -66,6 +66,7 @@ cdef enum:
 
     BEV_KIND_SOCKET = 0
     BEV_KIND_PAIR = 1
+    BEV_KIND_FILTER = 2     # a BuffereventFilter (bufferevent_filter.pyx)
 
     BEV_WHICH_READ = 0
     BEV_WHICH_WRITE = 1
@@ -283,6 +284,21 @@ cdef class Bufferevent:
         c.partner = a
         return a, c
 
+    @classmethod
+    def filter(cls, Bufferevent underlying not None, input_filter, output_filter, options=0):
+        """bufferevent_filter_new: a bufferevent that reads underlying's
+        input through ``input_filter`` and writes its own output into
+        underlying's output through ``output_filter``; each is called as
+        ``fn(src, dst, dst_limit, mode)`` -> BEV_OK / BEV_NEED_MORE /
+        BEV_ERROR, and None copies everything.  The filter takes over the
+        underlying's callbacks; BEV_OPT_CLOSE_ON_FREE frees the underlying
+        with the filter.  See core/bufferevent_filter.pyx.
+
+        Differences from libevent: no free_context/ctx (use a closure);
+        BEV_ERROR from a filter reaches eventcb as READING|ERROR or
+        WRITING|ERROR (libevent 2.1 ignores it)."""
+        return bufferevent_filter_new(underlying, input_filter, output_filter, options)
+
     cdef int _check(self, str what) except -1:
         if self.freed:
             raise RuntimeError(f"cannot {what}: the bufferevent was freed")
@@ -410,8 +426,8 @@ cdef class Bufferevent:
         existing deadline is kept, as event_add(ev, NULL) does)."""
         if self.kind == BEV_KIND_SOCKET and self.fd < 0:
             return 0
-        if self.kind == BEV_KIND_PAIR:
-            # Pairs only have the generic timeout timers.
+        if self.kind != BEV_KIND_SOCKET:
+            # Pairs and filters only have the generic timeout timers.
             if tmo_ns:
                 event_add_nolock(self.base, ev, tmo_ns, True, False)
             else:
@@ -973,7 +989,7 @@ cdef class Bufferevent:
         return self.max_single_write
 
     def get_underlying(self):
-        """bufferevent_get_underlying: None (no filters here)."""
+        """bufferevent_get_underlying: None (a filter returns its underlying)."""
         return None
 
     cdef int _teardown(self) except -1:
