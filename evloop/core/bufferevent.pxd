@@ -5,6 +5,8 @@
 # core/bufferevent.pyx.
 
 cdef class Bufferevent
+cdef class BevRateLimit
+cdef class RateLimitGroup
 
 
 cdef class BevEvent(Event):
@@ -52,6 +54,7 @@ cdef class Bufferevent:
     cdef EvbufferCbEntry out_cb      # output callback that starts writing
     cdef EvbufferCbEntry in_wm_cb    # input callback for the high watermark
     cdef object lookup               # pending connect_hostname resolution
+    cdef BevRateLimit rate_limiting  # buckets/group (bufferevent_ratelim.pyx), or None
     cdef object __weakref__
 
     cdef int _enable_impl(self, int what) except -1
