@@ -5,6 +5,8 @@
 include "core/event.pxd"
 include "core/buffer.pxd"
 include "core/bufferevent.pxd"
+include "core/bufferevent_filter.pxd"
+include "core/bufferevent_ratelim.pxd"
 include "core/listener.pxd"
 include "aio/loop.pxd"
 include "aio/transports.pxd"

@@ -32,8 +32,20 @@ Differences from libevent
 * The errno of a BEV_EVENT_ERROR is ``bev.last_error`` (C: errno).
 * bufferevent_incref/decref do nothing: Python reference counting keeps a
   Bufferevent alive while anything uses it.
-* Not here yet: filters, rate limits, bufferevent_lock/unlock.
+* ``bufferevent_filter_new(underlying, input_filter, output_filter,
+  options, free_context, ctx)``: filters keep the C signature
+  ``filter(src, dst, dst_limit, mode, ctx)``; ``free_context(ctx)`` runs
+  when the filter bufferevent object is garbage-collected (C: when it is
+  destroyed).  A filter returning BEV_ERROR reaches eventcb as
+  READING|ERROR or WRITING|ERROR (libevent 2.1 ignores it).
+* Rate limits: ``tick_len`` is a ``(sec, usec)`` tuple or None (1 s);
+  bufferevent_rate_limit_group_get_totals returns ``(read, written)``;
+  freeing a group that still has members is refused (logged, -1 style)
+  where libevent asserts.
+* Not here yet: bufferevent_lock/unlock.
 """
+
+import weakref
 
 from .._evloop import (
     Bufferevent,
@@ -44,6 +56,8 @@ from .._evloop import (
     BEV_OPT_UNLOCK_CALLBACKS,
     BEV_NORMAL, BEV_FLUSH, BEV_FINISHED,
     BEV_TRIG_IGNORE_WATERMARKS, BEV_TRIG_DEFER_CALLBACKS,
+    BEV_OK, BEV_NEED_MORE, BEV_ERROR,
+    RateLimitGroup, TokenBucketCfg,
 )
 from .buffer import _buf, _call, _data, _int, _unwrap, _wrap
 from .util import _timeval
@@ -72,17 +86,22 @@ __all__ = [
     "bufferevent_trigger_event", "bufferevent_incref", "bufferevent_decref",
     "bufferevent_set_max_single_read", "bufferevent_get_max_single_read",
     "bufferevent_set_max_single_write", "bufferevent_get_max_single_write",
-    # pairs
-    "bufferevent_pair_new", "bufferevent_pair_get_partner",
+    # pairs and filters
+    "bufferevent_pair_new", "bufferevent_pair_get_partner", "bufferevent_filter_new",
+    # rate limits
+    "ev_token_bucket_cfg_new", "ev_token_bucket_cfg_free", "bufferevent_set_rate_limit",
+    "bufferevent_get_read_limit", "bufferevent_get_write_limit",
+    "bufferevent_decrement_read_limit", "bufferevent_decrement_write_limit",
+    "bufferevent_get_max_to_read", "bufferevent_get_max_to_write",
+    "bufferevent_rate_limit_group_new", "bufferevent_rate_limit_group_set_cfg",
+    "bufferevent_rate_limit_group_set_min_share", "bufferevent_rate_limit_group_free",
+    "bufferevent_rate_limit_group_get_read_limit", "bufferevent_rate_limit_group_get_write_limit",
+    "bufferevent_rate_limit_group_get_totals", "bufferevent_rate_limit_group_reset_totals",
+    "bufferevent_add_to_rate_limit_group", "bufferevent_remove_from_rate_limit_group",
     # bufferevent_compat.h
     "EVBUFFER_INPUT", "EVBUFFER_OUTPUT",
 ]
 
-# enum bufferevent_filter_result (for filters, which are not implemented yet;
-# the names exist so ported code that mentions them imports).
-BEV_OK = 0
-BEV_NEED_MORE = 1
-BEV_ERROR = 2
 
 
 def _bev(bev, name="bufev"):
@@ -183,7 +202,7 @@ def bufferevent_getcb(bufev):
 
 
 def bufferevent_get_underlying(bufev):
-    """bufferevent_get_underlying(): None (no filter bufferevents here yet)."""
+    """bufferevent_get_underlying(): the bufferevent under a filter, else None."""
     return _call("bufferevent_get_underlying", lambda: _bev(bufev).get_underlying(),
                  error=None)
 
@@ -323,6 +342,168 @@ def bufferevent_pair_get_partner(bev):
     """bufferevent_pair_get_partner(): the other end of a pair, or None."""
     return _call("bufferevent_pair_get_partner", lambda: _bev(bev, "bev").get_partner(),
                  error=None)
+
+
+# -- filters -------------------------------------------------------------------------------
+
+def _filter_fn(fn, name, ctx):
+    if fn is None:
+        return None
+    if not callable(fn):
+        raise TypeError(f"{name} must be callable or None, not {type(fn).__name__}")
+    user = _wrap(fn, name)
+    return lambda src, dst, dst_limit, mode: user(src, dst, dst_limit, mode, ctx)
+
+
+def bufferevent_filter_new(underlying, input_filter, output_filter, options,
+                           free_context=None, ctx=None):
+    """bufferevent_filter_new(): a filter Bufferevent over underlying, or None.
+    Filters are called as filter(src, dst, dst_limit, mode, ctx) and return
+    BEV_OK, BEV_NEED_MORE or BEV_ERROR; None copies everything."""
+    def new():
+        under = _bev(underlying, "underlying")
+        if free_context is not None and not callable(free_context):
+            raise TypeError(f"free_context must be callable or None, "
+                            f"not {type(free_context).__name__}")
+        bev = Bufferevent.filter(under, _filter_fn(input_filter, "input_filter", ctx),
+                                 _filter_fn(output_filter, "output_filter", ctx),
+                                 _int(options, "options"))
+        if free_context is not None:
+            weakref.finalize(bev, free_context, ctx)
+        return bev
+    return _call("bufferevent_filter_new", new, error=None)
+
+
+# -- rate limits -------------------------------------------------------------------------
+
+def _cfg(cfg):
+    if not isinstance(cfg, TokenBucketCfg):
+        raise TypeError(f"cfg must be an ev_token_bucket_cfg, not {type(cfg).__name__}")
+    return cfg
+
+
+def _group(g):
+    if not isinstance(g, RateLimitGroup):
+        raise TypeError(f"grp must be a rate-limit group, not {type(g).__name__}")
+    return g
+
+
+def ev_token_bucket_cfg_new(read_rate, read_burst, write_rate, write_burst, tick_len=None):
+    """ev_token_bucket_cfg_new(): a cfg (tick_len (sec, usec) or None = 1 s), or None."""
+    return _call("ev_token_bucket_cfg_new",
+                 lambda: TokenBucketCfg(read_rate, read_burst, write_rate, write_burst,
+                                        _tv(tick_len, "tick_len")), error=None)
+
+
+def ev_token_bucket_cfg_free(cfg):
+    """ev_token_bucket_cfg_free(): nothing to do (garbage-collected)."""
+
+
+def bufferevent_set_rate_limit(bev, cfg):
+    """bufferevent_set_rate_limit(): cfg, or None to remove the limit; 0 or -1."""
+    return _call("bufferevent_set_rate_limit",
+                 lambda: _bev(bev, "bev").set_rate_limit(None if cfg is None else _cfg(cfg)) or 0)
+
+
+def bufferevent_get_read_limit(bev):
+    """bufferevent_get_read_limit(): the read bucket now (EV_SSIZE_MAX: no limit)."""
+    return _call("bufferevent_get_read_limit", lambda: _bev(bev, "bev").get_read_limit())
+
+
+def bufferevent_get_write_limit(bev):
+    """bufferevent_get_write_limit(): the write bucket now."""
+    return _call("bufferevent_get_write_limit", lambda: _bev(bev, "bev").get_write_limit())
+
+
+def bufferevent_decrement_read_limit(bev, decr):
+    """bufferevent_decrement_read_limit(); 0 or -1 (no rate limit set)."""
+    return _call("bufferevent_decrement_read_limit",
+                 lambda: _bev(bev, "bev").decrement_read_limit(_int(decr, "decr")) or 0)
+
+
+def bufferevent_decrement_write_limit(bev, decr):
+    """bufferevent_decrement_write_limit(); 0 or -1."""
+    return _call("bufferevent_decrement_write_limit",
+                 lambda: _bev(bev, "bev").decrement_write_limit(_int(decr, "decr")) or 0)
+
+
+def bufferevent_get_max_to_read(bev):
+    """bufferevent_get_max_to_read(): what one read may take now, or -1."""
+    return _call("bufferevent_get_max_to_read", lambda: _bev(bev, "bev").get_max_to_read())
+
+
+def bufferevent_get_max_to_write(bev):
+    """bufferevent_get_max_to_write(): what one write may send now, or -1."""
+    return _call("bufferevent_get_max_to_write", lambda: _bev(bev, "bev").get_max_to_write())
+
+
+def bufferevent_rate_limit_group_new(base, cfg):
+    """bufferevent_rate_limit_group_new(): a group sharing cfg's buckets, or None."""
+    return _call("bufferevent_rate_limit_group_new",
+                 lambda: RateLimitGroup(_base(base), _cfg(cfg)), error=None)
+
+
+def bufferevent_rate_limit_group_set_cfg(grp, cfg):
+    """bufferevent_rate_limit_group_set_cfg(); 0 or -1."""
+    return _call("bufferevent_rate_limit_group_set_cfg",
+                 lambda: _group(grp).set_cfg(_cfg(cfg)) or 0)
+
+
+def bufferevent_rate_limit_group_set_min_share(grp, share):
+    """bufferevent_rate_limit_group_set_min_share(); 0 or -1."""
+    return _call("bufferevent_rate_limit_group_set_min_share",
+                 lambda: _group(grp).set_min_share(_int(share, "share")) or 0)
+
+
+def bufferevent_rate_limit_group_free(grp):
+    """bufferevent_rate_limit_group_free() (void: a group with members is logged, not freed)."""
+    _call("bufferevent_rate_limit_group_free", lambda: _group(grp).free(), error=None)
+
+
+def bufferevent_rate_limit_group_get_read_limit(grp):
+    """bufferevent_rate_limit_group_get_read_limit(): the shared read bucket."""
+    return _call("bufferevent_rate_limit_group_get_read_limit",
+                 lambda: _group(grp).get_read_limit())
+
+
+def bufferevent_rate_limit_group_get_write_limit(grp):
+    """bufferevent_rate_limit_group_get_write_limit(): the shared write bucket."""
+    return _call("bufferevent_rate_limit_group_get_write_limit",
+                 lambda: _group(grp).get_write_limit())
+
+
+def bufferevent_rate_limit_group_get_totals(grp):
+    """bufferevent_rate_limit_group_get_totals(): (total_read, total_written), the C
+    out-parameters, or None."""
+    return _call("bufferevent_rate_limit_group_get_totals",
+                 lambda: _group(grp).get_totals(), error=None)
+
+
+def bufferevent_rate_limit_group_reset_totals(grp):
+    """bufferevent_rate_limit_group_reset_totals() (void)."""
+    _call("bufferevent_rate_limit_group_reset_totals",
+          lambda: _group(grp).reset_totals(), error=None)
+
+
+def bufferevent_add_to_rate_limit_group(bev, g):
+    """bufferevent_add_to_rate_limit_group(); 0 or -1."""
+    return _call("bufferevent_add_to_rate_limit_group",
+                 lambda: _group(g).add(_bev(bev, "bev")) or 0)
+
+
+def bufferevent_remove_from_rate_limit_group(bev):
+    """bufferevent_remove_from_rate_limit_group(); 0 or -1."""
+    def remove():
+        b = _bev(bev, "bev")
+        for g in _groups_of(b):
+            g.remove(b)
+        return 0
+    return _call("bufferevent_remove_from_rate_limit_group", remove)
+
+
+def _groups_of(bev):
+    g = bev.get_rate_limit_group()
+    return [] if g is None else [g]
 
 
 # -- bufferevent_compat.h ----------------------------------------------------------------

@@ -5,6 +5,8 @@
 # core/bufferevent.pyx.
 
 cdef class Bufferevent
+cdef class BevRateLimit
+cdef class RateLimitGroup
 
 
 cdef class BevEvent(Event):
@@ -22,7 +24,7 @@ cdef class Bufferevent:
     cdef object writecb              # writecb(bev, arg) or None
     cdef object eventcb              # eventcb(bev, what, arg) or None
     cdef object cbarg                # the shared arg
-    cdef int kind                    # BEV_KIND_SOCKET / BEV_KIND_PAIR
+    cdef int kind                    # BEV_KIND_SOCKET / BEV_KIND_PAIR / BEV_KIND_FILTER
     cdef int options                 # BEV_OPT_*
     cdef int enabled                 # EV_READ|EV_WRITE the user enabled
     cdef int read_suspended          # BEV_SUSPEND_* reasons reading is off
@@ -52,6 +54,7 @@ cdef class Bufferevent:
     cdef EvbufferCbEntry out_cb      # output callback that starts writing
     cdef EvbufferCbEntry in_wm_cb    # input callback for the high watermark
     cdef object lookup               # pending connect_hostname resolution
+    cdef BevRateLimit rate_limiting  # buckets/group (bufferevent_ratelim.pyx), or None
     cdef object __weakref__
 
     cdef int _enable_impl(self, int what) except -1

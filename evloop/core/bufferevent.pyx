@@ -66,6 +66,7 @@ cdef enum:
 
     BEV_KIND_SOCKET = 0
     BEV_KIND_PAIR = 1
+    BEV_KIND_FILTER = 2     # a BuffereventFilter (bufferevent_filter.pyx)
 
     BEV_WHICH_READ = 0
     BEV_WHICH_WRITE = 1
@@ -283,6 +284,21 @@ cdef class Bufferevent:
         c.partner = a
         return a, c
 
+    @classmethod
+    def filter(cls, Bufferevent underlying not None, input_filter, output_filter, options=0):
+        """bufferevent_filter_new: a bufferevent that reads underlying's
+        input through ``input_filter`` and writes its own output into
+        underlying's output through ``output_filter``; each is called as
+        ``fn(src, dst, dst_limit, mode)`` -> BEV_OK / BEV_NEED_MORE /
+        BEV_ERROR, and None copies everything.  The filter takes over the
+        underlying's callbacks; BEV_OPT_CLOSE_ON_FREE frees the underlying
+        with the filter.  See core/bufferevent_filter.pyx.
+
+        Differences from libevent: no free_context/ctx (use a closure);
+        BEV_ERROR from a filter reaches eventcb as READING|ERROR or
+        WRITING|ERROR (libevent 2.1 ignores it)."""
+        return bufferevent_filter_new(underlying, input_filter, output_filter, options)
+
     cdef int _check(self, str what) except -1:
         if self.freed:
             raise RuntimeError(f"cannot {what}: the bufferevent was freed")
@@ -421,8 +437,8 @@ cdef class Bufferevent:
         existing deadline is kept, as event_add(ev, NULL) does)."""
         if self.kind == BEV_KIND_SOCKET and self.fd < 0:
             return 0
-        if self.kind == BEV_KIND_PAIR:
-            # Pairs only have the generic timeout timers.
+        if self.kind != BEV_KIND_SOCKET:
+            # Pairs and filters only have the generic timeout timers.
             if tmo_ns:
                 event_add_nolock(self.base, ev, tmo_ns, True, False)
             else:
@@ -610,7 +626,14 @@ cdef class Bufferevent:
                     return 0
             if howmuch < 0 or howmuch > self.max_single_read:
                 howmuch = self.max_single_read
+            if self.rate_limiting is not None:
+                # bufferevent_get_read_max_: the bucket (may suspend us)
+                n = bev_get_rlim_max(self, False)
+                if n < howmuch:
+                    howmuch = n
             if self.read_suspended:
+                return 0
+            if howmuch <= 0:
                 return 0
             self.input.freeze_end &= ~FROZEN_BEV
             try:
@@ -627,6 +650,8 @@ cdef class Bufferevent:
                     what |= C_BEV_EVENT_EOF
             self.input.freeze_end |= FROZEN_BEV
             if n > 0:
+                if self.rate_limiting is not None:
+                    bev_decrement_buckets(self, n, False)
                 # Invoke the user callback - always last.
                 return self._trigger(C_EV_READ, 0)
         # error, EOF or timeout: the direction goes off before eventcb runs
@@ -638,7 +663,7 @@ cdef class Bufferevent:
         cdef int what = C_BEV_EVENT_WRITING
         cdef bint connected = False
         cdef int c
-        cdef Py_ssize_t n = 0
+        cdef Py_ssize_t n = 0, atmost
         if res == C_EV_TIMEOUT:
             what |= C_BEV_EVENT_TIMEOUT
         else:
@@ -659,12 +684,15 @@ cdef class Bufferevent:
                 if not (self.enabled & C_EV_WRITE) or self.write_suspended:
                     event_del_nolock(self.base, self.ev_write, False)
                     return 0
+            atmost = self.max_single_write
+            if self.rate_limiting is not None:
+                atmost = bev_get_rlim_max(self, True)
             if self.write_suspended:
                 return 0
-            if self.output.total_len:
+            if self.output.total_len and atmost > 0:
                 self.output.freeze_start &= ~FROZEN_BEV
                 try:
-                    n = self.output._write_fd(self.fd, self.max_single_write)
+                    n = self.output._write_fd(self.fd, atmost)
                 except (BlockingIOError, InterruptedError):
                     self.output.freeze_start |= FROZEN_BEV
                     if self.output.total_len == 0:
@@ -679,6 +707,8 @@ cdef class Bufferevent:
                         what |= C_BEV_EVENT_EOF
                         n = -1
                 self.output.freeze_start |= FROZEN_BEV
+                if n > 0 and self.rate_limiting is not None:
+                    bev_decrement_buckets(self, n, True)
             if n >= 0:
                 if self.output.total_len == 0:
                     event_del_nolock(self.base, self.ev_write, False)
@@ -983,8 +1013,66 @@ cdef class Bufferevent:
     def get_max_single_write(self):
         return self.max_single_write
 
+    # -- rate limits (bufferevent_ratelim.pyx) --------------------------------
+
+    def set_rate_limit(self, cfg):
+        """bufferevent_set_rate_limit(TokenBucketCfg or None): this
+        bufferevent's own token buckets (None removes them).  Only socket
+        bufferevents honour them, as in libevent."""
+        self._check("set a rate limit")
+        if cfg is not None and not isinstance(cfg, TokenBucketCfg):
+            raise TypeError(f"cfg must be a TokenBucketCfg or None, not {type(cfg).__name__}")
+        bev_set_rate_limit(self, cfg)
+
+    def get_read_limit(self):
+        """bufferevent_get_read_limit: the read bucket now (may be negative);
+        EV_SSIZE_MAX without a rate limit."""
+        if self.rate_limiting is None or self.rate_limiting.cfg is None:
+            return PY_SSIZE_T_MAX
+        bev_update_buckets(self)
+        return self.rate_limiting.read_limit
+
+    def get_write_limit(self):
+        """bufferevent_get_write_limit."""
+        if self.rate_limiting is None or self.rate_limiting.cfg is None:
+            return PY_SSIZE_T_MAX
+        bev_update_buckets(self)
+        return self.rate_limiting.write_limit
+
+    def decrement_read_limit(self, decr):
+        """bufferevent_decrement_read_limit (negative: increment).
+        RuntimeError without a rate limit (libevent asserts)."""
+        self._check("decrement the read limit")
+        if not isinstance(decr, int) or isinstance(decr, bool):
+            raise TypeError(f"decr must be an int, not {type(decr).__name__}")
+        bev_decrement_limit(self, decr, False)
+
+    def decrement_write_limit(self, decr):
+        """bufferevent_decrement_write_limit."""
+        self._check("decrement the write limit")
+        if not isinstance(decr, int) or isinstance(decr, bool):
+            raise TypeError(f"decr must be an int, not {type(decr).__name__}")
+        bev_decrement_limit(self, decr, True)
+
+    def get_rate_limit_group(self):
+        """The RateLimitGroup this bufferevent is in, or None (evloop;
+        libevent keeps it private)."""
+        if self.rate_limiting is None:
+            return None
+        return self.rate_limiting.group
+
+    def get_max_to_read(self):
+        """bufferevent_get_max_to_read: what one read may take now."""
+        self._check("get the max to read")
+        return bev_get_rlim_max(self, False)
+
+    def get_max_to_write(self):
+        """bufferevent_get_max_to_write."""
+        self._check("get the max to write")
+        return bev_get_rlim_max(self, True)
+
     def get_underlying(self):
-        """bufferevent_get_underlying: None (no filters here)."""
+        """bufferevent_get_underlying: None (a filter returns its underlying)."""
         return None
 
     cdef int _teardown(self) except -1:
@@ -994,6 +1082,8 @@ cdef class Bufferevent:
         self.freed = True
         self.free_when_flushed = False
         self.readcb = self.writecb = self.eventcb = self.cbarg = None
+        if self.rate_limiting is not None:
+            bev_rate_limit_teardown(self)
         if not self.base.freed:
             for ev in (self.ev_read, self.ev_write, self.ev_deferred):
                 if ev is not None:

@@ -2,6 +2,7 @@
 
 cimport cython
 from cpython.ref cimport PyObject
+from cpython.pyport cimport PY_SSIZE_T_MAX
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.pythread cimport PyThread_get_thread_ident
 from cpython.set cimport PySet_Add, PySet_Discard
