@@ -208,6 +208,9 @@ def test_read_high_watermark_is_the_input_dst_limit(base):
     rec = Rec(fb, read_all=False)
     fb.setwatermark(EV_READ, 0, 10)
     fb.enable(EV_READ)
+    # libevent 2.1.9+ re-runs readcb while the input sits at the high
+    # watermark; with no readcb the move limit alone is observed.
+    fb.setcb(None, None, None, None)
     a.write(b"x" * 25)
     passes(base)
     assert limits[0] == 10
