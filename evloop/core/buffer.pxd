@@ -138,6 +138,7 @@ cdef class Evbuffer:
                                 Py_ssize_t *eol_len) except -2
     cdef int _raise_frozen(self, bint front) except -1
     cdef int _done(self) except -1
+    cdef int _moved_all_from(self, Evbuffer src, Py_ssize_t n) except -1
     cdef int _run_cleanups(self) except -1
     cdef int _invoke_callbacks(self) except -1
     cdef int _run_callbacks(self, bint running_deferred) except -1

@@ -588,17 +588,7 @@ cdef class Evbuffer:
         else:
             self._link_chain(src.first, src.last, src.last_with_data)
             src.first = src.last = src.last_with_data = NULL
-        src.total_len = 0
-        src.n_del_for_cb += n
-        src.gen += 1
-        self.total_len += n
-        self.n_add_for_cb += n
-        self.gen += 1
-        try:
-            src._done()
-        finally:
-            self._done()
-        return 0
+        return self._moved_all_from(src, n)
 
     cdef int _prepend(self, const char *data, Py_ssize_t n) except -1:
         """evbuffer_prepend: copy n bytes to the front, into the first
@@ -668,6 +658,12 @@ cdef class Evbuffer:
             self.last_with_data = src.last_with_data
         self.first = src.first
         src.first = src.last = src.last_with_data = NULL
+        return self._moved_all_from(src, n)
+
+    cdef int _moved_all_from(self, Evbuffer src, Py_ssize_t n) except -1:
+        """Bookkeeping after all n bytes of src were relinked into self
+        (add_buffer, prepend_buffer): lengths, callback counters,
+        generations, then both buffers' callbacks."""
         src.total_len = 0
         src.n_del_for_cb += n
         src.gen += 1
