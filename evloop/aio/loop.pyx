@@ -36,6 +36,10 @@ cdef extern from "Python.h":
 
 
 cdef object _copy_context = _contextvars.copy_context
+cdef object _Future = _asyncio.Future
+cdef object _Task = _asyncio.Task
+cdef object _BaseEventLoop = _asyncio.BaseEventLoop
+cdef bint _PY_LT_311 = _sys2.version_info < (3, 11)
 cdef object _new_deque = _collections.deque
 
 
@@ -336,6 +340,32 @@ cdef class Loop:
     def _check_closed(self):
         if self.c_closed:
             raise RuntimeError("Event loop is closed")
+
+    # Hot asyncio methods that the stdlib writes in Python: every Task
+    # calls get_debug() when it is made, aiohttp makes a task per request,
+    # and streams make a future per wait.
+
+    def get_debug(self):
+        return self.c_debug
+
+    def create_future(self):
+        """Create a Future object attached to the loop."""
+        return _Future(loop=self)
+
+    def create_task(self, coro, *, name=None, context=None):
+        """Schedule a coroutine object; return a Task (asyncio's rules)."""
+        if self.c_closed:
+            raise RuntimeError("Event loop is closed")
+        if self._task_factory is not None or _PY_LT_311:
+            # The stdlib's code: task factories, and 3.10's signature
+            # (no context) with its exact error for context=.
+            if context is None:
+                return _BaseEventLoop.create_task(self, coro, name=name)
+            return _BaseEventLoop.create_task(self, coro, name=name, context=context)
+        task = _Task(coro, loop=self, name=name, context=context)
+        if self.c_debug and task._source_traceback:
+            del task._source_traceback[-1]
+        return task
 
     def time(self):
         """CLOCK_MONOTONIC seconds, the clock of time.monotonic()."""

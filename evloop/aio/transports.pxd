@@ -7,6 +7,7 @@ cdef class StreamTransport(Bufferevent):
     cdef object proto_get_buffer     # BufferedProtocol.get_buffer, or None
     cdef object proto_buffer_updated # BufferedProtocol.buffer_updated, or None
     cdef bint proto_buffered         # protocol is a BufferedProtocol
+    cdef bint proto_stream           # protocol is the stdlib StreamReaderProtocol (fast feed)
     cdef bint protocol_connected     # connection_made was scheduled
     cdef bint protocol_paused        # pause_writing() was called
     cdef object sock                 # the socket object (closed at the end)
@@ -23,6 +24,7 @@ cdef class StreamTransport(Bufferevent):
 
     cdef int _set_protocol_c(self, object protocol) except -1
     cdef int _read_ready_on_eof(self) except -1
+    cdef int _stream_feed(self, Py_ssize_t n) except -1
     cdef int _maybe_pause_protocol(self) except -1
     cdef int _maybe_resume_protocol(self) except -1
     cdef int _fatal_error_c(self, object exc, str message) except -1

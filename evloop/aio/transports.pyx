@@ -27,6 +27,7 @@
 # same difference).
 
 from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE, PyByteArray_Resize
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE, PyBUF_WRITABLE
 
 from asyncio import base_events as _base_events
@@ -46,6 +47,16 @@ cdef enum:
 
 cdef char RECV_BUF[262144]
 cdef object _BufferedProtocol = _protocols.BufferedProtocol
+# asyncio.start_server/open_connection's protocol: when a transport's
+# protocol is exactly the stdlib StreamReaderProtocol over an exact
+# StreamReader (and neither method was replaced), _socket_read does what
+# StreamReaderProtocol.data_received -> StreamReader.feed_data do, in C:
+# the bytes go straight from the receive buffer into reader._buffer.
+cdef object _StreamReaderProtocol = _asyncio.StreamReaderProtocol
+cdef object _StreamReader = _asyncio.StreamReader
+cdef object _SRP_data_received = _asyncio.StreamReaderProtocol.data_received
+cdef object _SR_feed_data = _asyncio.StreamReader.feed_data
+cdef object _SR_wakeup_waiter = _asyncio.StreamReader._wakeup_waiter
 cdef object _TransportSocket = _trsock.TransportSocket
 cdef int LOG_THRESHOLD_FOR_CONNLOST_WRITES = _aconstants.LOG_THRESHOLD_FOR_CONNLOST_WRITES
 cdef object _set_result_unless_cancelled = _futures._set_result_unless_cancelled
@@ -125,6 +136,10 @@ cdef class StreamTransport(Bufferevent):
             self.proto_buffered = False
             self.proto_data_received = protocol.data_received
             self.proto_get_buffer = self.proto_buffer_updated = None
+        self.proto_stream = (type(protocol) is _StreamReaderProtocol
+                             and _StreamReaderProtocol.data_received is _SRP_data_received
+                             and _StreamReader.feed_data is _SR_feed_data
+                             and _StreamReader._wakeup_waiter is _SR_wakeup_waiter)
         return 0
 
     def _set_protocol(self, protocol):
@@ -222,6 +237,15 @@ cdef class StreamTransport(Bufferevent):
         else:
             n = c_recv(self.fd, RECV_BUF, RECV_BUF_SIZE, 0)
             err = errno
+            if n > 0 and self.proto_stream:
+                try:
+                    self._stream_feed(n)
+                except (SystemExit, KeyboardInterrupt):
+                    raise
+                except BaseException as exc:
+                    self._fatal_error_c(
+                        exc, "Fatal error: protocol.data_received() call failed.")
+                return 0
             if n > 0:
                 try:
                     self.proto_data_received(PyBytes_FromStringAndSize(RECV_BUF, n))
@@ -237,6 +261,42 @@ cdef class StreamTransport(Bufferevent):
             return 0
         self._fatal_error_c(OSError(err, _os.strerror(err)),
                             "Fatal read error on socket transport")
+        return 0
+
+    cdef int _stream_feed(self, Py_ssize_t n) except -1:
+        # StreamReaderProtocol.data_received(RECV_BUF[:n]) and the
+        # StreamReader.feed_data it calls, statement by statement, without
+        # making a bytes object (see _StreamReaderProtocol above).
+        cdef Py_ssize_t old
+        wr = self.protocol._stream_reader_wr
+        if wr is None:
+            return 0
+        reader = wr()
+        if reader is None:
+            return 0
+        buf = reader._buffer
+        if (type(reader) is not _StreamReader or type(buf) is not bytearray
+                or reader._eof):
+            # Anything unusual (including feed_data after feed_eof, which
+            # must fail as the stdlib fails): the stdlib's own code.
+            reader.feed_data(PyBytes_FromStringAndSize(RECV_BUF, n))
+            return 0
+        old = PyByteArray_GET_SIZE(buf)
+        PyByteArray_Resize(buf, old + n)
+        memcpy(PyByteArray_AS_STRING(buf) + old, RECV_BUF, n)
+        waiter = reader._waiter
+        if waiter is not None:
+            reader._waiter = None
+            if not waiter.cancelled():
+                waiter.set_result(None)
+        if (reader._transport is not None and not reader._paused
+                and PyByteArray_GET_SIZE(buf) > 2 * reader._limit):
+            try:
+                reader._transport.pause_reading()
+            except NotImplementedError:
+                reader._transport = None
+            else:
+                reader._paused = True
         return 0
 
     cdef int _read_ready_on_eof(self) except -1:
