@@ -363,8 +363,10 @@ cdef class Loop:
                 return _BaseEventLoop.create_task(self, coro, name=name)
             return _BaseEventLoop.create_task(self, coro, name=name, context=context)
         task = _Task(coro, loop=self, name=name, context=context)
-        if self.c_debug and task._source_traceback:
-            del task._source_traceback[-1]
+        if self.c_debug:
+            tb = task._source_traceback
+            if tb:
+                del tb[len(tb) - 1]
         return task
 
     def time(self):

@@ -239,3 +239,119 @@ def test_get_debug_follows_set_debug(loop):
     assert loop.get_debug() is True
     loop.set_debug(False)
     assert loop.get_debug() is False
+
+
+# -- transport.writelines --------------------------------------------------
+
+
+async def _recorder_pair(loop):
+    from aio_protocols import Recorder, tcp_echo_server
+
+    server, addr, sprotos = await tcp_echo_server(loop, factory=lambda: Recorder(loop))
+    tr, pr = await loop.create_connection(lambda: Recorder(loop), *addr)
+    while not sprotos:
+        await asyncio.sleep(0)
+    sp = sprotos[0]
+    await sp.made
+    return server, tr, pr, sp
+
+
+async def _recorder_close(server, tr, pr, sp):
+    tr.close()
+    await pr.lost
+    await sp.lost
+    server.close()
+    await server.wait_closed()
+
+
+def test_writelines_mixed_buffers_arrive_in_order(loop):
+    parts = [b"alpha-", bytearray(b"beta-"), memoryview(b"xxgamma-")[2:], b"", b"delta"]
+
+    async def main():
+        server, tr, pr, sp = await _recorder_pair(loop)
+        try:
+            tr.writelines(parts)
+            tr.writelines(iter([b"-gen1", b"-gen2"]))
+            tr.writelines([b"-single"])
+            tr.writelines([])
+            return await sp.wait_for_bytes(39)
+        finally:
+            await _recorder_close(server, tr, pr, sp)
+
+    assert run(loop, main()) == b"alpha-beta-gamma-delta-gen1-gen2-single"
+
+
+def test_writelines_large_buffers_queue_the_rest_and_pause(loop):
+    # More than the socket buffers take at once: the unsent tail of the
+    # buffers is queued in order, pause_writing comes, nothing is lost.
+    blobs = [bytes([i]) * (3 * 1024 * 1024 + i) for i in range(4)]
+
+    async def main():
+        server, tr, pr, sp = await _recorder_pair(loop)
+        try:
+            sp.transport.pause_reading()
+            tr.writelines(blobs)
+            queued = tr.get_write_buffer_size()
+            paused = "pause_writing" in pr.events
+            sp.transport.resume_reading()
+            total = sum(map(len, blobs))
+            data = await sp.wait_for_bytes(total)
+            for _ in range(200):
+                if tr.get_write_buffer_size() == 0:
+                    break
+                await asyncio.sleep(0.005)
+            return queued, paused, data, tr.get_write_buffer_size()
+        finally:
+            await _recorder_close(server, tr, pr, sp)
+
+    queued, paused, data, left = run(loop, main(), timeout=30)
+    assert queued > 0 and paused
+    assert data == b"".join(blobs)
+    assert left == 0
+
+
+def test_writelines_after_write_while_queued_keeps_order(loop):
+    async def main():
+        server, tr, pr, sp = await _recorder_pair(loop)
+        try:
+            sp.transport.pause_reading()
+            big = b"A" * (8 * 1024 * 1024)
+            tr.write(big)
+            assert tr.get_write_buffer_size() > 0
+            tr.writelines([b"B" * 10, b"C" * 10])
+            sp.transport.resume_reading()
+            return await sp.wait_for_bytes(len(big) + 20), len(big)
+        finally:
+            await _recorder_close(server, tr, pr, sp)
+
+    data, n = run(loop, main(), timeout=30)
+    assert data[:n] == b"A" * n
+    assert data[n:] == b"B" * 10 + b"C" * 10
+
+
+def test_writelines_rejects_non_bytes(loop):
+    async def main():
+        server, tr, pr, sp = await _recorder_pair(loop)
+        try:
+            with pytest.raises(TypeError, match="bytes-like"):
+                tr.writelines([b"ok", "not bytes"])
+            tr.write(b"after")
+            return await sp.wait_for_bytes(5)
+        finally:
+            await _recorder_close(server, tr, pr, sp)
+
+    got = run(loop, main())
+    assert got.endswith(b"after")
+
+
+def test_writelines_after_write_eof_raises(loop):
+    async def main():
+        server, tr, pr, sp = await _recorder_pair(loop)
+        try:
+            tr.write_eof()
+            with pytest.raises(RuntimeError):
+                tr.writelines([b"a", b"b"])
+        finally:
+            await _recorder_close(server, tr, pr, sp)
+
+    run(loop, main())
