@@ -56,9 +56,15 @@ ROOT = HERE.parent
 BUILD = HERE / "_build"
 C_SRC = HERE / "c" / "echo_client.c"
 C_BIN = BUILD / "echo_client"
+C_SRV_SRC = HERE / "c" / "echo_server.c"
+C_SRV_BIN = BUILD / "echo_server"
 SERVER = HERE / "echo_server.py"
 
 LOOPS = ("asyncio", "uvloop", "evloop")
+# "c": bench/c/echo_server.c, the same system calls with no event loop at
+# all -- the floor of CPU µs/request on this machine (see its comment).
+FLOOR = "c"
+ECHO_LOOPS = LOOPS + (FLOOR,)
 MODES = ("protocol", "streams", "sockets")
 TARGET_CPU_VS_UVLOOP = 0.8  # evloop CPU µs/request <= 0.8x uvloop's
 
@@ -341,18 +347,22 @@ def print_table(headers: list[str], rows: list[list[str]], out=sys.stdout, left:
 # -- the echo benchmark ------------------------------------------------------------------
 
 
-def build_client() -> Path:
+def build_c(src: Path, out: Path, what: str) -> Path:
     cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
     if not cc:
         sys.exit("error: no C compiler (cc) found; install gcc (apt-get install -y gcc)")
     BUILD.mkdir(parents=True, exist_ok=True)
-    if C_BIN.exists() and C_BIN.stat().st_mtime >= C_SRC.stat().st_mtime:
-        return C_BIN
-    cmd = [cc, "-O2", "-Wall", "-o", str(C_BIN), str(C_SRC)]
+    if out.exists() and out.stat().st_mtime >= src.stat().st_mtime:
+        return out
+    cmd = [cc, "-O2", "-Wall", "-o", str(out), str(src)]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
-        sys.exit(f"error: compiling the echo client failed: {' '.join(cmd)}\n{r.stderr}")
-    return C_BIN
+        sys.exit(f"error: compiling the {what} failed: {' '.join(cmd)}\n{r.stderr}")
+    return out
+
+
+def build_client() -> Path:
+    return build_c(C_SRC, C_BIN, "echo client")
 
 
 def parse_size(s: str) -> int:
@@ -380,9 +390,12 @@ def size_label(n: int) -> str:
 
 
 def run_one(client: Path, loop: str, mode: str, size: int, args) -> dict:
-    srv_cmd = [sys.executable, str(SERVER), "--loop", loop, "--mode", mode, "--port", "0",
-               "--cpu", str(args.server_cpu if args.server_cpu is not None else -1),
-               "--timeout", str(args.warmup + args.duration + 60)]
+    if loop == FLOOR:
+        srv_cmd = pin_cmd(args.server_cpu) + [str(build_c(C_SRV_SRC, C_SRV_BIN, "C echo server"))]
+    else:
+        srv_cmd = [sys.executable, str(SERVER), "--loop", loop, "--mode", mode, "--port", "0",
+                   "--cpu", str(args.server_cpu if args.server_cpu is not None else -1),
+                   "--timeout", str(args.warmup + args.duration + 60)]
     server = Server(srv_cmd, args.server_cpu)
     try:
         cmd = [str(client), "--host", "127.0.0.1", "--port", str(server.port), "--conns", str(args.conns),
@@ -445,7 +458,8 @@ def exit_on_sigterm() -> None:
 def main(argv=None) -> int:
     exit_on_sigterm()
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--loops", nargs="+", choices=LOOPS, default=list(LOOPS))
+    ap.add_argument("--loops", nargs="+", choices=ECHO_LOOPS, default=list(ECHO_LOOPS),
+                    help="default: all; 'c' is the C floor server (bench/c/echo_server.c)")
     ap.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     ap.add_argument("--sizes", nargs="+", type=parse_size, default=[1024, 10240, 102400],
                     help="message sizes; plain numbers are KiB (default: 1 10 100)")
@@ -486,7 +500,9 @@ def main(argv=None) -> int:
 
         client = build_client()
         mach = machine_info()
-        vers = versions(args.loops)
+        vers = versions([lp for lp in args.loops if lp != FLOOR])
+        if FLOOR in args.loops:
+            vers[FLOOR] = "bench/c/echo_server.c"
         loops = [lp for lp in args.loops if not str(vers.get(lp, "")).startswith("unavailable")]
         skipped = {lp: vers[lp] for lp in args.loops if lp not in loops}
         for lp, why in skipped.items():
@@ -572,23 +588,29 @@ def main(argv=None) -> int:
                 ev = summary.get((mode, size, "evloop"))
                 uv = summary.get((mode, size, "uvloop"))
                 ai = summary.get((mode, size, "asyncio"))
+                fl = summary.get((mode, size, FLOOR))
                 if ev is None:
                     continue
+                cf = ratio(fl and fl["cpu_us_per_req"], uv and uv["cpu_us_per_req"])
                 cu = ratio(ev["cpu_us_per_req"], uv and uv["cpu_us_per_req"])
                 ca = ratio(ev["cpu_us_per_req"], ai and ai["cpu_us_per_req"])
                 ru = ratio(ev["rps"], uv and uv["rps"])
                 ra = ratio(ev["rps"], ai and ai["rps"])
                 met = None if cu is None else cu <= TARGET_CPU_VS_UVLOOP
                 ratios.append({"mode": mode, "size": size, "cpu_vs_uvloop": cu, "cpu_vs_asyncio": ca,
-                               "rps_vs_uvloop": ru, "rps_vs_asyncio": ra, "cpu_target_met": met})
+                               "rps_vs_uvloop": ru, "rps_vs_asyncio": ra, "cpu_target_met": met,
+                               "floor_cpu_vs_uvloop": cf})
                 ratio_rows.append([mode, size_label(size), fmt(cu, ".2f"),
                                    "-" if met is None else ("met" if met else "NOT met"),
-                                   fmt(ca, ".2f"), fmt(ru, ".2f"), fmt(ra, ".2f")])
+                                   fmt(cf, ".2f"), fmt(ca, ".2f"), fmt(ru, ".2f"), fmt(ra, ".2f")])
     if ratio_rows:
         print(f"\n### ratios (CPU µs/req: lower is better, target evloop/uvloop <= {TARGET_CPU_VS_UVLOOP}; "
               "req/s: higher is better)\n")
-        print_table(["mode", "size", "CPU/req ev/uv", f"target <= {TARGET_CPU_VS_UVLOOP}", "CPU/req ev/asyncio",
-                     "req/s ev/uv", "req/s ev/asyncio"], ratio_rows, left=2)
+        print_table(["mode", "size", "CPU/req ev/uv", f"target <= {TARGET_CPU_VS_UVLOOP}", "CPU/req C floor/uv",
+                     "CPU/req ev/asyncio", "req/s ev/uv", "req/s ev/asyncio"], ratio_rows, left=2)
+        if FLOOR in loops:
+            print("\nC floor/uv: the CPU µs/request of bench/c/echo_server.c (the same system calls, no event "
+                  "loop) over uvloop's; no loop can go below it on this machine.")
     for lp, why in skipped.items():
         print(f"\nwarning: {lp} was not run: {why}")
     noisy = [k for k, s in summary.items() if (s.get("other_on_server_cpu") or 0) > 0.10]
