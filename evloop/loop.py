@@ -12,10 +12,13 @@ Differences from asyncio: none intended.  Where evloop's behaviour differs
 anyway, ``tests/aio`` has an ``xfail`` saying why.
 """
 import asyncio
+import os
 import selectors
 import signal
 import socket
 import sys
+import weakref
+from asyncio import base_events as _base_events
 
 from . import _evloop
 
@@ -74,6 +77,37 @@ def _numeric_addrinfo(host, port, family, type, proto, flags):
         return None
 
 
+if sys.version_info < (3, 13):
+    class _Server(_base_events.Server):
+        """asyncio.Server as Python 3.13 has it, on 3.10-3.12: the server
+        tracks its client transports, so ``close_clients()`` and
+        ``abort_clients()`` exist on every version.  (The stdlib builds its
+        own Server inside create_server; EventLoop switches its class.)"""
+
+        def _attach(self, transport=None):
+            super()._attach()
+            if transport is not None:
+                self._clients.add(transport)
+
+        def _detach(self, transport=None):
+            if transport is not None:
+                self._clients.discard(transport)
+            super()._detach()
+
+        def close_clients(self):
+            for transport in self._clients.copy():
+                transport.close()
+
+        def abort_clients(self):
+            for transport in self._clients.copy():
+                transport.abort()
+
+    def _adopt_server(server):
+        server.__class__ = _Server
+        server._clients = weakref.WeakSet()
+        return server
+
+
 class EventLoop(_evloop.Loop, asyncio.SelectorEventLoop):
     """An asyncio event loop driven by an evloop EventBase.
 
@@ -84,6 +118,8 @@ class EventLoop(_evloop.Loop, asyncio.SelectorEventLoop):
 
     def __init__(self, *, config=None):
         super().__init__(selector=_NoSelector())
+        if not hasattr(self, "_unix_server_sockets"):
+            self._unix_server_sockets = {}
 
     def __repr__(self):
         running = getattr(self, "_thread_id", None) is not None
@@ -125,6 +161,66 @@ class EventLoop(_evloop.Loop, asyncio.SelectorEventLoop):
                                extra=None, server=None):
         """TCP and Unix stream transports run on a socket Bufferevent."""
         return _evloop.StreamTransport(self, sock, protocol, waiter, extra, server)
+
+    if sys.version_info < (3, 13):
+        # Python 3.13's server features on 3.10-3.12: Server.close_clients()
+        # and abort_clients(), and create_unix_server(cleanup_socket=True)
+        # removing the socket file when the server closes.
+
+        async def create_server(self, protocol_factory, host=None, port=None, *,
+                                start_serving=True, **kwargs):
+            server = await super().create_server(protocol_factory, host, port,
+                                                 start_serving=False, **kwargs)
+            _adopt_server(server)
+            if start_serving:
+                server._start_serving()
+                # As the stdlib: one pass, so that the accept events are on.
+                await asyncio.sleep(0)
+            return server
+
+        async def create_unix_server(self, protocol_factory, path=None, *,
+                                     start_serving=True, cleanup_socket=True, **kwargs):
+            server = await super().create_unix_server(protocol_factory, path,
+                                                      start_serving=False, **kwargs)
+            _adopt_server(server)
+            if cleanup_socket:
+                for sock in server._sockets:
+                    name = sock.getsockname()
+                    # Not for abstract sockets; str and bytes paths both.
+                    if name and name[0] not in (0, "\x00"):
+                        try:
+                            self._unix_server_sockets[sock] = os.stat(name).st_ino
+                        except FileNotFoundError:
+                            pass
+            if start_serving:
+                server._start_serving()
+                await asyncio.sleep(0)
+            return server
+
+        def _stop_serving(self, sock):
+            path = sock.getsockname() if sock in self._unix_server_sockets else None
+            super()._stop_serving(sock)
+            if path is not None:
+                ino = self._unix_server_sockets.pop(sock)
+                try:
+                    # Only the file this server made (not a newer one).
+                    if os.stat(path).st_ino == ino:
+                        os.unlink(path)
+                except FileNotFoundError:
+                    pass
+                except OSError as err:
+                    asyncio.log.logger.error(
+                        "Unable to clean up listening UNIX socket %r: %r", path, err)
+
+        def _make_ssl_transport(self, rawsock, *args, server=None, **kwargs):
+            app = super()._make_ssl_transport(rawsock, *args, server=server, **kwargs)
+            clients = getattr(server, "_clients", None)
+            if clients is not None:
+                # The stdlib's raw transport attaches without naming itself.
+                raw = self._transports.get(rawsock.fileno())
+                if raw is not None:
+                    clients.add(raw)
+            return app
 
     # -- signals: EV_SIGNAL events of the base -------------------------
 

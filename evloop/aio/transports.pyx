@@ -108,7 +108,9 @@ cdef class StreamTransport(Bufferevent):
         self.enabled = 0
         self._set_protocol(protocol)
         if server is not None:
-            if _sys2.version_info >= (3, 13):
+            # 3.13's Server tracks its transports (evloop's own Server does
+            # on 3.10-3.12, see evloop/loop.py); older ones only count.
+            if _sys2.version_info >= (3, 13) or getattr(server, "_clients", None) is not None:
                 server._attach(self)
             else:
                 server._attach()
@@ -566,7 +568,7 @@ cdef class StreamTransport(Bufferevent):
             server = self.server
             self.server = None
             if server is not None:
-                if _sys2.version_info >= (3, 13):
+                if _sys2.version_info >= (3, 13) or getattr(server, "_clients", None) is not None:
                     server._detach(self)
                 else:
                     server._detach()

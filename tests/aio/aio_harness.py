@@ -127,3 +127,20 @@ def loop(_harness):
 @pytest.fixture
 def exc_calls(_harness):
     return _harness.calls
+
+
+@pytest.fixture(scope="session")
+def tls_contexts():
+    """(server SSLContext, client SSLContext) for "localhost"/127.0.0.1,
+    from a throw-away CA that trustme generates for this test session."""
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("localhost", "127.0.0.1")
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    ca.configure_trust(client_ctx)
+    return server_ctx, client_ctx

@@ -3,4 +3,4 @@
 ``asyncio`` / ``evloop``).  The fixtures live in ``aio_harness.py`` so the
 integration tests can share them; see its docstring.
 """
-from aio_harness import _harness, exc_calls, loop, loop_factory, loop_name  # noqa: F401
+from aio_harness import _harness, exc_calls, loop, loop_factory, loop_name, tls_contexts  # noqa: F401

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from aio_harness import run
+from aio_harness import known_difference, run
 from aio_protocols import Echo, Recorder
 
 
@@ -164,11 +164,29 @@ def test_create_server_address_in_use(loop):
     run(loop, main())
 
 
-@pytest.mark.skipif(sys.version_info < (3, 13),
-                    reason="Server.close_clients/abort_clients are new in Python 3.13")
-def test_server_close_clients(loop):
+def _close_clients_exists(request, loop_name):
+    if sys.version_info < (3, 13):
+        known_difference(request, loop_name,
+                         "asyncio's Server has close_clients/abort_clients only from Python 3.13; "
+                         "evloop's Server has them on 3.10-3.12 too", on="asyncio")
+
+
+async def _require_close_clients(*servers):
+    # Fail before any client connects when the methods are missing (the
+    # xfail above), so that the failed run leaves no transport behind.
+    if not all(hasattr(srv, "close_clients") and hasattr(srv, "abort_clients") for srv in servers):
+        for srv in servers:
+            srv.close()
+            await srv.wait_closed()
+        raise AssertionError("Server has no close_clients/abort_clients")
+
+
+def test_server_close_clients(loop, loop_name, request):
+    _close_clients_exists(request, loop_name)
+
     async def main():
         server = await loop.create_server(lambda: Echo(loop), "127.0.0.1", 0)
+        await _require_close_clients(server)
         addr = server.sockets[0].getsockname()
         tr, pr = await loop.create_connection(lambda: Recorder(loop), *addr)
         await asyncio.sleep(0.01)
@@ -181,11 +199,12 @@ def test_server_close_clients(loop):
     assert run(loop, main()) is None
 
 
-@pytest.mark.skipif(sys.version_info < (3, 13),
-                    reason="Server.close_clients/abort_clients are new in Python 3.13")
-def test_server_abort_clients(loop):
+def test_server_abort_clients(loop, loop_name, request):
+    _close_clients_exists(request, loop_name)
+
     async def main():
         server = await loop.create_server(lambda: Echo(loop), "127.0.0.1", 0)
+        await _require_close_clients(server)
         addr = server.sockets[0].getsockname()
         tr, pr = await loop.create_connection(lambda: Recorder(loop), *addr)
         await asyncio.sleep(0.01)
@@ -197,3 +216,37 @@ def test_server_abort_clients(loop):
 
     exc = run(loop, main())
     assert exc is None or isinstance(exc, ConnectionError)
+
+
+def test_server_close_clients_covers_streams_and_tls(loop, loop_name, request, tls_contexts):
+    # Every kind of client transport the server made is closed: a plain
+    # start_server stream and a TLS connection (the stdlib's SSL transport).
+    _close_clients_exists(request, loop_name)
+    server_ctx, client_ctx = tls_contexts
+
+    async def handle(reader, writer):
+        await reader.read()
+
+    async def main():
+        plain = await asyncio.start_server(handle, "127.0.0.1", 0)
+        tls = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=server_ctx)
+        await _require_close_clients(plain, tls)
+        r1, w1 = await asyncio.open_connection(*plain.sockets[0].getsockname()[:2])
+        r2, w2 = await asyncio.open_connection(*tls.sockets[0].getsockname()[:2], ssl=client_ctx,
+                                               server_hostname="localhost")
+        await asyncio.sleep(0.05)
+        for srv in (plain, tls):
+            srv.close()
+            srv.close_clients()
+        got = [await asyncio.wait_for(r.read(), 5) for r in (r1, r2)]
+        for w in (w1, w2):
+            w.close()
+            try:
+                await w.wait_closed()
+            except (ConnectionError, OSError):
+                pass
+        for srv in (plain, tls):
+            await asyncio.wait_for(srv.wait_closed(), 5)
+        return got
+
+    assert run(loop, main()) == [b"", b""]

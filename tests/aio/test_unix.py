@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from aio_harness import run
+from aio_harness import known_difference, run
 from aio_protocols import Echo, Recorder
 
 
@@ -76,9 +76,15 @@ def test_unix_server_path_can_be_reused_after_close(loop, tmp_path):
     run(loop, main())
 
 
-@pytest.mark.skipif(sys.version_info < (3, 13),
-                    reason="create_unix_server removes its socket file on close from Python 3.13")
-def test_unix_server_close_removes_socket_file(loop, tmp_path):
+def _cleanup_exists(request, loop_name):
+    if sys.version_info < (3, 13):
+        known_difference(request, loop_name,
+                         "asyncio's create_unix_server removes its socket file on close only from "
+                         "Python 3.13; evloop does it on 3.10-3.12 too", on="asyncio")
+
+
+def test_unix_server_close_removes_socket_file(loop, loop_name, request, tmp_path):
+    _cleanup_exists(request, loop_name)
     path = str(tmp_path / "cleanup.sock")
 
     async def main():
@@ -171,3 +177,41 @@ def test_unix_half_close(loop, tmp_path):
         return bytes(pr.data)
 
     assert run(loop, main()) == b"got it"
+
+
+def test_unix_server_cleanup_socket_false_keeps_the_file(loop, loop_name, request, tmp_path):
+    if sys.version_info < (3, 13):
+        known_difference(request, loop_name,
+                         "cleanup_socket= is new in Python 3.13's asyncio; evloop accepts it on "
+                         "3.10-3.12 too", on="asyncio")
+    path = str(tmp_path / "kept.sock")
+
+    async def main():
+        server = await loop.create_unix_server(lambda: Echo(loop), path, cleanup_socket=False)
+        server.close()
+        await server.wait_closed()
+        return os.path.exists(path)
+
+    assert run(loop, main()) is True
+
+
+def test_unix_server_cleanup_leaves_a_replaced_file_alone(loop, loop_name, request, tmp_path):
+    # The file is removed only if it is still the one the server bound.
+    _cleanup_exists(request, loop_name)
+    path = str(tmp_path / "replaced.sock")
+
+    async def main():
+        server = await loop.create_unix_server(lambda: Echo(loop), path)
+        os.unlink(path)
+        with open(path, "w") as f:
+            f.write("someone else's")
+        server.close()
+        await server.wait_closed()
+        removed_after_replace = not os.path.exists(path)
+        os.unlink(path)
+        server2 = await loop.create_unix_server(lambda: Echo(loop), path)
+        server2.close()
+        await server2.wait_closed()
+        return removed_after_replace, os.path.exists(path)
+
+    assert run(loop, main()) == (False, False)
