@@ -17,8 +17,11 @@ import selectors
 import signal
 import socket
 import sys
+import threading
+import warnings
 import weakref
 from asyncio import base_events as _base_events
+from asyncio.futures import _set_result_unless_cancelled
 
 from . import _evloop
 
@@ -221,6 +224,37 @@ class EventLoop(_evloop.Loop, asyncio.SelectorEventLoop):
                 if raw is not None:
                     clients.add(raw)
             return app
+
+    if sys.version_info < (3, 12):
+        # 3.12's shutdown_default_executor(timeout) on 3.10 and 3.11.
+
+        async def shutdown_default_executor(self, timeout=None):
+            """Shut the default executor down; with ``timeout``, wait at most
+            that long for its threads (then RuntimeWarning, as 3.12)."""
+            self._executor_shutdown_called = True
+            if self._default_executor is None:
+                return
+            future = self.create_future()
+            thread = threading.Thread(target=self._do_shutdown, args=(future,))
+            thread.start()
+            try:
+                await asyncio.wait_for(future, timeout)
+            except asyncio.TimeoutError:
+                warnings.warn("The executor did not finishing joining "
+                              f"its threads within {timeout} seconds.",
+                              RuntimeWarning, stacklevel=2)
+                self._default_executor.shutdown(wait=False)
+            else:
+                thread.join()
+
+        def _do_shutdown(self, future):
+            try:
+                self._default_executor.shutdown(wait=True)
+                if not self.is_closed():
+                    self.call_soon_threadsafe(_set_result_unless_cancelled, future, None)
+            except Exception as ex:
+                if not self.is_closed() and not future.cancelled():
+                    self.call_soon_threadsafe(future.set_exception, ex)
 
     # -- signals: EV_SIGNAL events of the base -------------------------
 

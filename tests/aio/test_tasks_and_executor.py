@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from aio_harness import run
+from aio_harness import known_difference, run
 
 var = contextvars.ContextVar("var", default="default")
 
@@ -270,6 +270,36 @@ def test_shutdown_default_executor(loop):
             loop.run_in_executor(None, lambda: None)
 
     run(loop, main())
+
+
+def test_shutdown_default_executor_timeout(loop, loop_name, request):
+    # A worker that outlives the timeout: RuntimeWarning, the executor is
+    # shut down without waiting, and shutdown returns.
+    if sys.version_info < (3, 12):
+        known_difference(request, loop_name,
+                         "shutdown_default_executor(timeout) is new in Python 3.12's asyncio; "
+                         "evloop has it on 3.10 and 3.11 too", on="asyncio")
+    release = threading.Event()
+
+    async def main():
+        started = threading.Event()
+
+        def stuck():
+            started.set()
+            release.wait(10)
+            return "released"
+
+        fut = loop.run_in_executor(None, stuck)
+        started.wait(5)
+        with pytest.warns(RuntimeWarning, match="did not finishing joining"):
+            await loop.shutdown_default_executor(timeout=0.05)
+        release.set()
+        return await fut
+
+    try:
+        assert run(loop, main()) == "released"
+    finally:
+        release.set()
 
 
 def test_shutdown_default_executor_without_executor(loop):
