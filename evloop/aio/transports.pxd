@@ -25,6 +25,7 @@ cdef class StreamTransport(Bufferevent):
     cdef int _set_protocol_c(self, object protocol) except -1
     cdef int _read_ready_on_eof(self) except -1
     cdef int _stream_feed(self, Py_ssize_t n) except -1
+    cdef Py_ssize_t _sent(self, Py_ssize_t n) except -2
     cdef int _maybe_pause_protocol(self) except -1
     cdef int _maybe_resume_protocol(self) except -1
     cdef int _fatal_error_c(self, object exc, str message) except -1

@@ -34,6 +34,7 @@ from asyncio import base_events as _base_events
 from asyncio import constants as _aconstants
 from asyncio import futures as _futures
 from asyncio import protocols as _protocols
+from asyncio import transports as _asyncio_transports
 from asyncio import trsock as _trsock
 import warnings as _warnings
 
@@ -71,6 +72,7 @@ cdef class StreamTransport(Bufferevent):
     module comment for how it maps onto the bufferevent."""
 
     _sendfile_compatible = _aconstants._SendfileMode.TRY_NATIVE
+    _start_tls_compatible = True
 
     @property
     def __class__(self):
@@ -173,6 +175,11 @@ cdef class StreamTransport(Bufferevent):
     @property
     def _closing(self):
         return self.closing
+
+    @property
+    def _protocol_paused(self):
+        # asyncio's _FlowControlMixin attribute (sendfile's fallback reads it)
+        return self.protocol_paused
 
     @property
     def _server(self):
@@ -344,14 +351,9 @@ cdef class StreamTransport(Bufferevent):
                 return
             if self.output.total_len == 0:
                 # Try to write right away.
-                n = c_send(self.fd, view.buf, view.len, MSG_NOSIGNAL)
+                n = self._sent(c_send(self.fd, view.buf, view.len, MSG_NOSIGNAL))
                 if n < 0:
-                    err = errno
-                    if err != EAGAIN and err != EINTR:
-                        self._fatal_error_c(OSError(err, _os.strerror(err)),
-                                            "Fatal write error on socket transport")
-                        return
-                    n = 0
+                    return
                 if n == view.len:
                     return
             else:
@@ -362,6 +364,19 @@ cdef class StreamTransport(Bufferevent):
         finally:
             PyBuffer_Release(&view)
         self._maybe_pause_protocol()
+
+    cdef Py_ssize_t _sent(self, Py_ssize_t n) except -2:
+        # The result of a send()/writev() just made: the bytes written (0
+        # for EAGAIN/EINTR), or -1 once a real error closed the transport.
+        cdef int err
+        if n >= 0:
+            return n
+        err = errno
+        if err == EAGAIN or err == EINTR:
+            return 0
+        self._fatal_error_c(OSError(err, _os.strerror(err)),
+                            "Fatal write error on socket transport")
+        return -1
 
     def writelines(self, list_of_data):
         # All the buffers in one writev() when nothing is queued (asyncio
@@ -390,14 +405,9 @@ cdef class StreamTransport(Bufferevent):
                 nbuf += 1
             if total == 0:
                 return
-            n = writev(self.fd, iov, <int>nbuf)
+            n = self._sent(writev(self.fd, iov, <int>nbuf))
             if n < 0:
-                err = errno
-                if err != EAGAIN and err != EINTR:
-                    self._fatal_error_c(OSError(err, _os.strerror(err)),
-                                        "Fatal write error on socket transport")
-                    return
-                n = 0
+                return
             if n == total:
                 return
             self.enabled |= C_EV_WRITE
@@ -607,7 +617,7 @@ cdef class StreamTransport(Bufferevent):
 
 
 
-class _TransportClass(_asyncio.Transport):
+class _TransportClass(_asyncio_transports._FlowControlMixin, _asyncio.Transport):
     """What StreamTransport reports as its __class__ (see there), so that
     isinstance(transport, asyncio.Transport) is true; never instantiated.
     type(transport) is the real class."""

@@ -125,3 +125,16 @@ async def tcp_echo_server(loop, factory=None, **kwargs):
 
     server = await loop.create_server(make, "127.0.0.1", 0, **kwargs)
     return server, server.sockets[0].getsockname()[:2], protocols
+
+
+async def recorder_pair(loop, **connect_kwargs):
+    """A connected pair of Recorders over 127.0.0.1: returns
+    (server, client transport, client protocol, server-side protocol),
+    the server side's connection_made already run."""
+    server, addr, sprotos = await tcp_echo_server(loop, factory=lambda: Recorder(loop))
+    tr, pr = await loop.create_connection(lambda: Recorder(loop), *addr, **connect_kwargs)
+    while not sprotos:
+        await asyncio.sleep(0)
+    sp = sprotos[0]
+    await sp.made
+    return server, tr, pr, sp

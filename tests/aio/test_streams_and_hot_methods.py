@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from aio_harness import run
+from aio_protocols import recorder_pair
 
 
 async def _pair(limit=2 ** 16):
@@ -244,18 +245,6 @@ def test_get_debug_follows_set_debug(loop):
 # -- transport.writelines --------------------------------------------------
 
 
-async def _recorder_pair(loop):
-    from aio_protocols import Recorder, tcp_echo_server
-
-    server, addr, sprotos = await tcp_echo_server(loop, factory=lambda: Recorder(loop))
-    tr, pr = await loop.create_connection(lambda: Recorder(loop), *addr)
-    while not sprotos:
-        await asyncio.sleep(0)
-    sp = sprotos[0]
-    await sp.made
-    return server, tr, pr, sp
-
-
 async def _recorder_close(server, tr, pr, sp):
     tr.close()
     await pr.lost
@@ -268,7 +257,7 @@ def test_writelines_mixed_buffers_arrive_in_order(loop):
     parts = [b"alpha-", bytearray(b"beta-"), memoryview(b"xxgamma-")[2:], b"", b"delta"]
 
     async def main():
-        server, tr, pr, sp = await _recorder_pair(loop)
+        server, tr, pr, sp = await recorder_pair(loop)
         try:
             tr.writelines(parts)
             tr.writelines(iter([b"-gen1", b"-gen2"]))
@@ -287,7 +276,7 @@ def test_writelines_large_buffers_queue_the_rest_and_pause(loop):
     blobs = [bytes([i]) * (3 * 1024 * 1024 + i) for i in range(4)]
 
     async def main():
-        server, tr, pr, sp = await _recorder_pair(loop)
+        server, tr, pr, sp = await recorder_pair(loop)
         try:
             sp.transport.pause_reading()
             tr.writelines(blobs)
@@ -312,7 +301,7 @@ def test_writelines_large_buffers_queue_the_rest_and_pause(loop):
 
 def test_writelines_after_write_while_queued_keeps_order(loop):
     async def main():
-        server, tr, pr, sp = await _recorder_pair(loop)
+        server, tr, pr, sp = await recorder_pair(loop)
         try:
             sp.transport.pause_reading()
             big = b"A" * (8 * 1024 * 1024)
@@ -331,7 +320,7 @@ def test_writelines_after_write_while_queued_keeps_order(loop):
 
 def test_writelines_rejects_non_bytes(loop):
     async def main():
-        server, tr, pr, sp = await _recorder_pair(loop)
+        server, tr, pr, sp = await recorder_pair(loop)
         try:
             with pytest.raises(TypeError, match="bytes-like"):
                 tr.writelines([b"ok", "not bytes"])
@@ -346,7 +335,7 @@ def test_writelines_rejects_non_bytes(loop):
 
 def test_writelines_after_write_eof_raises(loop):
     async def main():
-        server, tr, pr, sp = await _recorder_pair(loop)
+        server, tr, pr, sp = await recorder_pair(loop)
         try:
             tr.write_eof()
             with pytest.raises(RuntimeError):

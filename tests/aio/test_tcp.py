@@ -9,7 +9,7 @@ import struct
 import pytest
 
 from aio_harness import run
-from aio_protocols import BufferedRecorder, Echo, Recorder, tcp_echo_server
+from aio_protocols import BufferedRecorder, Echo, Recorder, recorder_pair, tcp_echo_server
 
 
 async def _close_server(server):
@@ -242,12 +242,7 @@ def test_half_close_from_server_client_keeps_writing(loop):
 
 def test_pause_and_resume_reading(loop):
     async def main():
-        server, addr, sprotos = await tcp_echo_server(loop, factory=lambda: Recorder(loop))
-        tr, pr = await loop.create_connection(lambda: Recorder(loop), *addr)
-        while not sprotos:
-            await asyncio.sleep(0)
-        sp = sprotos[0]
-        await sp.made
+        server, tr, pr, sp = await recorder_pair(loop)
         st = sp.transport
         assert st.is_reading()
         st.pause_reading()
@@ -279,12 +274,7 @@ def test_write_flow_control(loop):
     chunk = b"x" * 65536
 
     async def main():
-        server, addr, sprotos = await tcp_echo_server(loop, factory=lambda: Recorder(loop))
-        tr, pr = await loop.create_connection(lambda: Recorder(loop), *addr)
-        while not sprotos:
-            await asyncio.sleep(0)
-        sp = sprotos[0]
-        await sp.made
+        server, tr, pr, sp = await recorder_pair(loop)
         sp.transport.pause_reading()          # the peer stops reading
         tr.set_write_buffer_limits(high=128 * 1024, low=32 * 1024)
         assert tr.get_write_buffer_limits() == (32 * 1024, 128 * 1024)
@@ -335,12 +325,7 @@ def test_write_buffer_limits_validation(loop):
 
 def test_abort(loop):
     async def main():
-        server, addr, sprotos = await tcp_echo_server(loop, factory=lambda: Recorder(loop))
-        tr, pr = await loop.create_connection(lambda: Recorder(loop), *addr)
-        while not sprotos:
-            await asyncio.sleep(0)
-        sp = sprotos[0]
-        await sp.made
+        server, tr, pr, sp = await recorder_pair(loop)
         sp.transport.pause_reading()
         tr.set_write_buffer_limits(high=1 << 30)
         tr.write(b"y" * (16 << 20))   # more than the kernel buffers take
@@ -387,12 +372,7 @@ def test_reset_by_peer_reaches_connection_lost(loop, exc_calls):
 
 def test_reset_from_transport_abort_with_linger_zero(loop):
     async def main():
-        server, addr, sprotos = await tcp_echo_server(loop, factory=lambda: Recorder(loop))
-        tr, pr = await loop.create_connection(lambda: Recorder(loop), *addr)
-        while not sprotos:
-            await asyncio.sleep(0)
-        sp = sprotos[0]
-        await sp.made
+        server, tr, pr, sp = await recorder_pair(loop)
         sock = sp.transport.get_extra_info("socket")
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         sp.transport.abort()
