@@ -50,6 +50,11 @@ class Recorder(asyncio.Protocol):
         self.events.append("lost")
         self.lost.set_result(exc)
         self._wake()
+        # Python 3.10's SSL transport warns "unclosed transport" when it is
+        # collected unless close() was called on it, even after the
+        # connection was lost; close() is a no-op for a closed transport.
+        if self.transport is not None:
+            self.transport.close()
 
     def pause_writing(self):
         self.events.append("pause_writing")

@@ -225,7 +225,10 @@ def test_server_close_clients_covers_streams_and_tls(loop, loop_name, request, t
     server_ctx, client_ctx = tls_contexts
 
     async def handle(reader, writer):
-        await reader.read()
+        try:
+            await reader.read()
+        finally:
+            writer.close()
 
     async def main():
         plain = await asyncio.start_server(handle, "127.0.0.1", 0)
