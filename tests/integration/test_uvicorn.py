@@ -1,0 +1,532 @@
+"""uvicorn, unchanged, on evloop (and on asyncio, for comparison).
+
+The application is ``uvicorn_app.App``, a plain ASGI callable that records
+the class of the loop it runs on.  Real requests over 127.0.0.1:
+
+* in-process, on both loops of the harness: ``uvicorn.Server(config)
+  .serve()`` as a task of the test's loop, port 0, talked to by aiohttp's
+  client and by raw streams on the same loop -- GET, streamed request
+  body echoed as a streamed response, a streamed upload, a streamed
+  response, keep-alive (several requests, sequential and pipelined, on one
+  connection), each with ``http="h11"`` and ``http="httptools"``;
+  websocket echo with ``websockets-sansio``, ``websockets`` (legacy) and
+  ``wsproto``; lifespan; graceful shutdown (``should_exit``: the idle
+  connection is closed, the in-flight request is finished, the listener is
+  gone, the lifespan shutdown runs, nothing leaks); serving a pre-bound
+  socket (``serve(sockets=[...])``, the gunicorn-worker path);
+* uvicorn choosing the loop itself, in this process: ``Config(loop=
+  "evloop:new_event_loop")`` + ``Server.run()`` (uvicorn 0.36+ takes an
+  import string of a loop factory), ``evloop.run(server.serve())``, and
+  evloop's policy with ``loop="none"``;
+* ``python -m uvicorn uvicorn_app:app --loop evloop:new_event_loop --fd N``
+  as a real subprocess (and ``--loop asyncio`` beside it): one request,
+  then SIGINT or SIGTERM.
+"""
+import asyncio
+import contextlib
+import hashlib
+import http.client
+import io
+import json
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import sys
+import threading
+
+import aiohttp
+import pytest
+import uvicorn
+
+import evloop
+from aio_harness import run
+from uvicorn_app import App
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+
+EVLOOP = f"{evloop.EventLoop.__module__}.{evloop.EventLoop.__qualname__}"
+ASYNCIO = f"{asyncio.SelectorEventLoop.__module__}.{asyncio.SelectorEventLoop.__qualname__}"
+LOOP_CLASS = {"asyncio": ASYNCIO, "evloop": EVLOOP}
+
+HTTP_IMPLS = ["h11", "httptools"]
+TIMEOUT = 30  # seconds; generous, for a loaded 2-core machine
+
+
+def make_config(app, **kwargs):
+    """A uvicorn Config for the tests: 127.0.0.1 port 0, lifespan on,
+    uvicorn's logging config left alone (``log_config=None``)."""
+    kwargs.setdefault("host", "127.0.0.1")
+    kwargs.setdefault("port", 0)
+    return uvicorn.Config(app, lifespan="on", log_config=None, log_level="warning",
+                          access_log=False, **kwargs)
+
+
+@contextlib.asynccontextmanager
+async def serving(app, **kwargs):
+    """Run ``uvicorn.Server.serve()`` as a task of the running loop; yield
+    ``(server, base_url, (host, port))`` once it listens; at exit set
+    ``should_exit`` and wait for ``serve()`` to return."""
+    server = uvicorn.Server(make_config(app, **kwargs))
+    task = asyncio.ensure_future(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+                raise AssertionError("uvicorn returned before it started")
+            await asyncio.sleep(0.01)
+        host, port = server.servers[0].sockets[0].getsockname()[:2]
+        yield server, f"http://{host}:{port}", (host, port)
+    finally:
+        server.should_exit = True
+        await task
+    assert not server.server_state.connections
+
+
+async def read_response(reader):
+    """One HTTP/1.1 response with a Content-Length: (status, headers, body)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        if line:
+            name, value = line.split(":", 1)
+            headers[name.strip().lower()] = value.strip()
+    body = await reader.readexactly(int(headers["content-length"]))
+    return status, headers, body
+
+
+def _chunk(i, size=64 * 1024):
+    """Deterministic, non-repeating body content."""
+    return hashlib.sha256(str(i).encode()).digest() * (size // 32)
+
+
+def check_lifespan(app, expected):
+    assert app.events == [("startup", expected), ("shutdown", expected)]
+    assert app.loops == {expected}
+
+
+# -- HTTP, both implementations, both loops -------------------------------------
+
+
+@pytest.mark.parametrize("http", HTTP_IMPLS)
+def test_get(loop, loop_name, http):
+    app = App()
+
+    async def main():
+        async with serving(app, http=http) as (server, url, _):
+            async with aiohttp.ClientSession() as session:
+                async with session.get(url + "/loop") as resp:
+                    return resp.status, resp.headers["Content-Type"], await resp.json()
+
+    status, ctype, body = run(loop, main(), TIMEOUT)
+    assert status == 200
+    assert ctype == "application/json"
+    assert body["loop"] == LOOP_CLASS[loop_name]
+    check_lifespan(app, LOOP_CLASS[loop_name])
+
+
+@pytest.mark.parametrize("http", HTTP_IMPLS)
+def test_post_streamed_body_echoed_as_streamed_response(loop, loop_name, http):
+    """A chunked request body of 4 MiB, echoed chunk by chunk as a chunked
+    response while it is still being uploaded."""
+    n = 64
+    app = App()
+
+    async def body():
+        for i in range(n):
+            yield _chunk(i)
+
+    async def main():
+        async with serving(app, http=http) as (server, url, _):
+            async with aiohttp.ClientSession() as session:
+                async with session.post(url + "/echo", data=body()) as resp:
+                    assert resp.status == 200
+                    assert resp.headers.get("Transfer-Encoding") == "chunked"
+                    h = hashlib.sha256()
+                    size = 0
+                    async for data in resp.content.iter_any():
+                        h.update(data)
+                        size += len(data)
+                    return size, h.hexdigest()
+
+    expected = hashlib.sha256(b"".join(_chunk(i) for i in range(n)))
+    assert run(loop, main(), TIMEOUT) == (n * 64 * 1024, expected.hexdigest())
+    check_lifespan(app, LOOP_CLASS[loop_name])
+
+
+@pytest.mark.parametrize("http", HTTP_IMPLS)
+def test_streamed_upload(loop, loop_name, http):
+    """16 MiB uploaded with a Content-Length, read by the app message by
+    message (uvicorn pauses reading under flow control); the answer comes in
+    several body parts."""
+    n = 256
+    payload = b"".join(_chunk(i) for i in range(n))
+    app = App()
+
+    async def main():
+        async with serving(app, http=http) as (server, url, _):
+            async with aiohttp.ClientSession() as session:
+                async with session.post(url + "/upload", data=io.BytesIO(payload)) as resp:
+                    assert resp.status == 200
+                    return await resp.text()
+
+    text = run(loop, main(), TIMEOUT)
+    assert text == (f"size={len(payload)}\n"
+                    f"sha256={hashlib.sha256(payload).hexdigest()}\n"
+                    f"loop={LOOP_CLASS[loop_name]}\n")
+    check_lifespan(app, LOOP_CLASS[loop_name])
+
+
+@pytest.mark.parametrize("http", HTTP_IMPLS)
+def test_streamed_response(loop, loop_name, http):
+    app = App()
+
+    async def main():
+        async with serving(app, http=http) as (server, url, _):
+            async with aiohttp.ClientSession() as session:
+                async with session.get(url + "/stream") as resp:
+                    assert resp.status == 200
+                    assert resp.headers.get("Transfer-Encoding") == "chunked"
+                    return b"".join([c async for c in resp.content.iter_any()])
+
+    assert run(loop, main(), TIMEOUT) == b"".join(f"line {i}\n".encode() for i in range(50))
+    check_lifespan(app, LOOP_CLASS[loop_name])
+
+
+@pytest.mark.parametrize("http", HTTP_IMPLS)
+def test_keepalive_one_connection(loop, loop_name, http):
+    """Five requests one after the other, then three pipelined in one
+    write, all on one TCP connection: uvicorn sees one client address."""
+    app = App()
+
+    async def main():
+        async with serving(app, http=http) as (server, url, addr):
+            reader, writer = await asyncio.open_connection(*addr)
+            try:
+                local = writer.get_extra_info("sockname")[:2]
+                request = b"GET /loop HTTP/1.1\r\nHost: test\r\n\r\n"
+                answers = []
+                for _ in range(5):
+                    writer.write(request)
+                    answers.append(await read_response(reader))
+                writer.write(request * 3)
+                for _ in range(3):
+                    answers.append(await read_response(reader))
+                # and the server keeps it open: one more after a pause
+                await asyncio.sleep(0.05)
+                writer.write(request)
+                answers.append(await read_response(reader))
+            finally:
+                writer.close()
+                await writer.wait_closed()
+            return local, answers
+
+    local, answers = run(loop, main(), TIMEOUT)
+    assert len(answers) == 9
+    for status, headers, body in answers:
+        assert status == 200
+        assert headers.get("connection", "keep-alive").lower() != "close"
+        data = json.loads(body)
+        assert data["loop"] == LOOP_CLASS[loop_name]
+        assert tuple(data["client"]) == tuple(local)
+    check_lifespan(app, LOOP_CLASS[loop_name])
+
+
+# -- websockets ------------------------------------------------------------------
+
+WS_IMPLS = [
+    pytest.param("websockets-sansio", "httptools", id="websockets-sansio-httptools"),
+    pytest.param("wsproto", "h11", id="wsproto-h11"),
+    # uvicorn's legacy implementation on websockets.legacy: uvicorn and
+    # websockets warn that it is deprecated (at import, and per connection
+    # about its ws_handler signature); it still works.
+    pytest.param("websockets", "h11", id="websockets-legacy-h11", marks=[
+        pytest.mark.filterwarnings("ignore:The `websockets` implementation is deprecated"),
+        pytest.mark.filterwarnings("ignore:websockets.legacy is deprecated"),
+        pytest.mark.filterwarnings("ignore:remove second argument of ws_handler"),
+    ]),
+]
+
+
+@pytest.mark.parametrize("ws, http", WS_IMPLS)
+def test_websocket_echo(loop, loop_name, ws, http):
+    app = App()
+
+    async def main():
+        async with serving(app, http=http, ws=ws) as (server, url, _):
+            async with aiohttp.ClientSession() as session:
+                async with session.ws_connect(url + "/ws") as conn:
+                    replies = []
+                    for text in ("hello", "évloop ✓", "x" * 100_000, "loop"):
+                        await conn.send_str(text)
+                        msg = await conn.receive()
+                        assert msg.type == aiohttp.WSMsgType.TEXT, msg
+                        replies.append(msg.data)
+                    await conn.send_bytes(b"\x00\x01binary")
+                    msg = await conn.receive()
+                    assert msg.type == aiohttp.WSMsgType.BINARY, msg
+                    replies.append(msg.data)
+                    await conn.send_str("close")
+                    msg = await conn.receive()
+                    assert msg.type == aiohttp.WSMsgType.CLOSE, msg
+                    assert msg.data == 1000
+                    return replies
+
+    replies = run(loop, main(), TIMEOUT)
+    assert replies == ["echo: hello", "echo: évloop ✓", "echo: " + "x" * 100_000,
+                       LOOP_CLASS[loop_name], b"yranib\x01\x00"]
+    check_lifespan(app, LOOP_CLASS[loop_name])
+
+
+# -- lifespan and shutdown ---------------------------------------------------------
+
+
+def test_lifespan_startup_before_serving_shutdown_after(loop, loop_name):
+    app = App()
+    seen = {}
+
+    async def main():
+        async with serving(app) as (server, url, _):
+            seen["at_start"] = list(app.events)
+            async with aiohttp.ClientSession() as session:
+                async with session.get(url + "/loop") as resp:
+                    assert resp.status == 200
+            seen["while_serving"] = list(app.events)
+
+    run(loop, main(), TIMEOUT)
+    expected = LOOP_CLASS[loop_name]
+    assert seen["at_start"] == [("startup", expected)]
+    assert seen["while_serving"] == [("startup", expected)]
+    check_lifespan(app, expected)
+
+
+@pytest.mark.parametrize("http", HTTP_IMPLS)
+def test_graceful_shutdown(loop, loop_name, http):
+    """``should_exit``: uvicorn closes the listener, closes the idle
+    keep-alive connection at once, lets the in-flight request finish (and
+    then closes its connection), runs the lifespan shutdown and returns
+    from serve(); the port then refuses connections.  The fd-leak check of
+    tests/conftest.py runs after it."""
+    app = App()
+
+    async def main():
+        async with serving(app, http=http) as (server, url, addr):
+            idle_r, idle_w = await asyncio.open_connection(*addr)
+            busy_r, busy_w = await asyncio.open_connection(*addr)
+            try:
+                idle_w.write(b"GET /loop HTTP/1.1\r\nHost: test\r\n\r\n")
+                status, _, _ = await read_response(idle_r)
+                assert status == 200
+                busy_w.write(b"GET /slow HTTP/1.1\r\nHost: test\r\n\r\n")
+                await app.slow_entered.wait()
+
+                server.should_exit = True
+                # The idle connection is closed by the server...
+                assert await asyncio.wait_for(idle_r.read(), TIMEOUT) == b""
+                # ...the busy one is not, and its request still gets answered.
+                assert not busy_r.at_eof()
+                assert app.events == [("startup", LOOP_CLASS[loop_name])]
+                app.slow_release.set()
+                status, headers, body = await read_response(busy_r)
+                assert (status, body) == (200, b"slow done")
+                assert await asyncio.wait_for(busy_r.read(), TIMEOUT) == b""
+            finally:
+                app.slow_release.set()  # on failure too: let serve() finish
+                for w in (idle_w, busy_w):
+                    w.close()
+                    await w.wait_closed()
+        # serving() has waited for serve() to return.
+        assert all(not s.is_serving() for s in server.servers)
+        with pytest.raises(ConnectionRefusedError):
+            await asyncio.open_connection(*addr)
+
+    run(loop, main(), TIMEOUT)
+    check_lifespan(app, LOOP_CLASS[loop_name])
+
+
+def test_serve_prebound_socket(loop, loop_name):
+    """``Server.serve(sockets=[sock])``, what uvicorn's gunicorn worker and
+    its multiprocess supervisor do; uvicorn closes the socket at shutdown."""
+    app = App()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    addr = sock.getsockname()
+
+    async def main():
+        server = uvicorn.Server(make_config(app))
+        task = asyncio.ensure_future(server.serve(sockets=[sock]))
+        try:
+            while not server.started:
+                assert not task.done()
+                await asyncio.sleep(0.01)
+            reader, writer = await asyncio.open_connection(*addr)
+            writer.write(b"GET /loop HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+            status, headers, body = await read_response(reader)
+            writer.close()
+            await writer.wait_closed()
+            return status, json.loads(body)
+        finally:
+            server.should_exit = True
+            await task
+
+    try:
+        status, body = run(loop, main(), TIMEOUT)
+    finally:
+        sock.close()
+    assert status == 200
+    assert body["loop"] == LOOP_CLASS[loop_name]
+    check_lifespan(app, LOOP_CLASS[loop_name])
+
+
+# -- uvicorn choosing the loop ------------------------------------------------------
+
+
+def _client_then_exit(server, results):
+    """From a thread: wait for ``server`` to listen, make three requests
+    with http.client (two on one keep-alive connection), then ask it to
+    exit.  Whatever happens, the server is told to exit."""
+    try:
+        for _ in range(TIMEOUT * 100):
+            if server.started:
+                break
+            threading.Event().wait(0.01)
+        else:
+            raise AssertionError("uvicorn did not start")
+        host, port = server.servers[0].sockets[0].getsockname()[:2]
+        conn = http.client.HTTPConnection(host, port, timeout=TIMEOUT)
+        try:
+            for _ in range(2):
+                conn.request("GET", "/loop")
+                resp = conn.getresponse()
+                results.append((resp.status, json.loads(resp.read())))
+        finally:
+            conn.close()
+        conn = http.client.HTTPConnection(host, port, timeout=TIMEOUT)
+        try:
+            conn.request("POST", "/upload", body=b"abc" * 1000)
+            resp = conn.getresponse()
+            results.append((resp.status, resp.read().decode()))
+        finally:
+            conn.close()
+    except BaseException as exc:  # noqa: BLE001 - handed to the test
+        results.append(exc)
+    finally:
+        server.should_exit = True
+
+
+def _run_with_client(server, runner):
+    results = []
+    client = threading.Thread(target=_client_then_exit, args=(server, results))
+    client.start()
+    try:
+        runner()
+    finally:
+        server.should_exit = True
+        client.join(TIMEOUT)
+    assert not client.is_alive()
+    for r in results:
+        if isinstance(r, BaseException):
+            raise r
+    assert len(results) == 3
+    (s1, b1), (s2, b2), (s3, text) = results
+    assert (s1, s2, s3) == (200, 200, 200)
+    assert b1["loop"] == b2["loop"] == EVLOOP
+    assert b1["client"] == b2["client"]  # keep-alive
+    assert text.endswith(f"loop={EVLOOP}\n")
+    assert server.started
+
+
+def test_config_loop_import_string_server_run():
+    """What ``uvicorn --loop evloop:new_event_loop`` does: uvicorn imports
+    the factory and runs ``serve()`` with ``asyncio.run(...,
+    loop_factory=...)`` (its own backport on 3.10)."""
+    app = App()
+    config = make_config(app, loop="evloop:new_event_loop")
+    assert config.get_loop_factory() is evloop.new_event_loop
+    server = uvicorn.Server(config)
+    _run_with_client(server, server.run)
+    check_lifespan(app, EVLOOP)
+
+
+def test_evloop_run_server_serve():
+    app = App()
+    server = uvicorn.Server(make_config(app))
+    _run_with_client(server, lambda: evloop.run(server.serve()))
+    check_lifespan(app, EVLOOP)
+
+
+def test_policy_and_loop_none():
+    """The pre-0.36 way: evloop's policy installed, ``loop="none"`` so that
+    uvicorn asks asyncio (hence the policy) for the loop."""
+    app = App()
+    server = uvicorn.Server(make_config(app, loop="none"))
+    old = asyncio.get_event_loop_policy()
+    asyncio.set_event_loop_policy(evloop.EventLoopPolicy())
+    try:
+        _run_with_client(server, server.run)
+    finally:
+        asyncio.set_event_loop_policy(old)
+    check_lifespan(app, EVLOOP)
+
+
+# -- python -m uvicorn as a subprocess -----------------------------------------------
+
+# uvicorn's reaction to the signals (the same on asyncio): SIGINT -> graceful
+# shutdown, then the signal is re-raised, KeyboardInterrupt is caught by
+# uvicorn.main.run: exit code 0.  SIGTERM -> graceful shutdown, then the
+# signal is re-raised with its default action restored: the process ends
+# killed by SIGTERM (returncode -15), which is what a supervisor expects.
+EXPECTED_RC = {signal.SIGINT: 0, signal.SIGTERM: -signal.SIGTERM}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("loop_opt, expected", [
+    ("evloop:new_event_loop", EVLOOP),
+    ("asyncio", ASYNCIO),
+], ids=["evloop", "asyncio"])
+def test_python_m_uvicorn_subprocess(loop_opt, expected, sig):
+    """``python -m uvicorn uvicorn_app:app --loop ... --fd N`` on a socket
+    bound here: serves a request, then shuts down gracefully on ``sig``."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    host, port = listener.getsockname()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["UVICORN_APP_PRINT"] = "1"
+    env.pop("PYTHONWARNINGS", None)
+    cmd = [sys.executable, "-m", "uvicorn", "uvicorn_app:app", "--app-dir", str(HERE),
+           "--loop", loop_opt, "--fd", str(listener.fileno()), "--lifespan", "on",
+           "--no-access-log"]
+    try:
+        proc = subprocess.Popen(cmd, cwd=HERE, env=env, pass_fds=[listener.fileno()],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    finally:
+        listener.close()  # the child has its copy; the backlog keeps connects waiting
+    try:
+        conn = http.client.HTTPConnection(host, port, timeout=TIMEOUT)
+        try:
+            conn.request("GET", "/loop")
+            resp = conn.getresponse()
+            status, body = resp.status, json.loads(resp.read())
+        finally:
+            conn.close()
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert status == 200, err
+    assert body["loop"] == expected, err
+    assert proc.returncode == EXPECTED_RC[sig], err
+    assert out.splitlines() == [f"lifespan startup on {expected}",
+                                f"lifespan shutdown on {expected}"], (out, err)
+    assert "Shutting down" in err
+    assert "Application shutdown complete." in err
+    assert "Finished server process" in err
+    assert "Traceback" not in err
