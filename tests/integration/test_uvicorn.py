@@ -1,19 +1,22 @@
 """uvicorn, unchanged, on evloop (and on asyncio, for comparison).
 
 The application is ``uvicorn_app.App``, a plain ASGI callable that records
-the class of the loop it runs on.  Real requests over 127.0.0.1:
+the class of the loop it runs on; every test asserts which loop served it.
+Real requests over 127.0.0.1:
 
 * in-process, on both loops of the harness: ``uvicorn.Server(config)
   .serve()`` as a task of the test's loop, port 0, talked to by aiohttp's
-  client and by raw streams on the same loop -- GET, streamed request
-  body echoed as a streamed response, a streamed upload, a streamed
-  response, keep-alive (several requests, sequential and pipelined, on one
-  connection), each with ``http="h11"`` and ``http="httptools"``;
-  websocket echo with ``websockets-sansio``, ``websockets`` (legacy) and
-  ``wsproto``; lifespan; graceful shutdown (``should_exit``: the idle
-  connection is closed, the in-flight request is finished, the listener is
-  gone, the lifespan shutdown runs, nothing leaks); serving a pre-bound
-  socket (``serve(sockets=[...])``, the gunicorn-worker path);
+  client and by raw streams on the same loop.  With ``http="h11"`` and
+  ``http="httptools"``: GET, a chunked response, a streamed request body
+  echoed as a streamed response, a large upload (read flow control),
+  ``Expect: 100-continue``, keep-alive (several requests, sequential and
+  pipelined, on one connection), a slow reader (write flow control), a
+  client disconnect seen by the app, TLS, graceful shutdown
+  (``should_exit``: the idle connection is closed, the in-flight request
+  finished, the listener gone, the lifespan shutdown run, nothing leaks).
+  Websocket echo with ``websockets-sansio``, ``websockets`` (legacy) and
+  ``wsproto``; the keep-alive timeout; a Unix socket (``uds=``); a
+  pre-bound socket (``serve(sockets=[...])``, the gunicorn-worker path);
 * uvicorn choosing the loop itself, in this process: ``Config(loop=
   "evloop:new_event_loop")`` + ``Server.run()`` (uvicorn 0.36+ takes an
   import string of a loop factory), ``evloop.run(server.serve())``, and
@@ -32,15 +35,18 @@ import os
 import pathlib
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
 
 import aiohttp
 import pytest
+import trustme
 import uvicorn
 
 import evloop
+import uvicorn_app
 from aio_harness import run
 from uvicorn_app import App
 
@@ -67,8 +73,9 @@ def make_config(app, **kwargs):
 @contextlib.asynccontextmanager
 async def serving(app, **kwargs):
     """Run ``uvicorn.Server.serve()`` as a task of the running loop; yield
-    ``(server, base_url, (host, port))`` once it listens; at exit set
-    ``should_exit`` and wait for ``serve()`` to return."""
+    ``(server, base_url, (host, port))`` once it listens (``(server, None,
+    path)`` with ``uds=path``); at exit set ``should_exit`` and wait for
+    ``serve()`` to return."""
     server = uvicorn.Server(make_config(app, **kwargs))
     task = asyncio.ensure_future(server.serve())
     try:
@@ -77,8 +84,13 @@ async def serving(app, **kwargs):
                 task.result()
                 raise AssertionError("uvicorn returned before it started")
             await asyncio.sleep(0.01)
-        host, port = server.servers[0].sockets[0].getsockname()[:2]
-        yield server, f"http://{host}:{port}", (host, port)
+        addr = server.servers[0].sockets[0].getsockname()
+        if isinstance(addr, tuple):
+            addr = addr[:2]
+            scheme = "https" if kwargs.get("ssl_certfile") else "http"
+            yield server, f"{scheme}://{addr[0]}:{addr[1]}", addr
+        else:  # a Unix socket's path
+            yield server, None, addr
     finally:
         server.should_exit = True
         await task
@@ -113,37 +125,54 @@ def check_lifespan(app, expected):
 
 
 @pytest.mark.parametrize("http", HTTP_IMPLS)
-def test_get(loop, loop_name, http):
+def test_get_and_streamed_response(loop, loop_name, http):
+    """GET with a Content-Length, then a chunked response sent in 50
+    parts; lifespan startup ran before serving and shutdown only after."""
     app = App()
+    expected = LOOP_CLASS[loop_name]
 
     async def main():
         async with serving(app, http=http) as (server, url, _):
+            assert app.events == [("startup", expected)]
             async with aiohttp.ClientSession() as session:
                 async with session.get(url + "/loop") as resp:
-                    return resp.status, resp.headers["Content-Type"], await resp.json()
+                    got = resp.status, resp.headers["Content-Type"], await resp.json()
+                async with session.get(url + "/stream") as resp:
+                    assert resp.status == 200
+                    assert resp.headers.get("Transfer-Encoding") == "chunked"
+                    stream = b"".join([c async for c in resp.content.iter_any()])
+            assert app.events == [("startup", expected)]
+            return got, stream
 
-    status, ctype, body = run(loop, main(), TIMEOUT)
+    (status, ctype, body), stream = run(loop, main(), TIMEOUT)
     assert status == 200
     assert ctype == "application/json"
-    assert body["loop"] == LOOP_CLASS[loop_name]
-    check_lifespan(app, LOOP_CLASS[loop_name])
+    assert body["loop"] == expected
+    assert body["scheme"] == "http"
+    assert stream == b"".join(f"line {i}\n".encode() for i in range(50))
+    check_lifespan(app, expected)
 
 
 @pytest.mark.parametrize("http", HTTP_IMPLS)
-def test_post_streamed_body_echoed_as_streamed_response(loop, loop_name, http):
-    """A chunked request body of 4 MiB, echoed chunk by chunk as a chunked
-    response while it is still being uploaded."""
-    n = 64
+def test_post_streamed_bodies(loop, loop_name, http):
+    """* a chunked request body of 4 MiB, echoed part by part as a
+      chunked response while it is still being uploaded;
+    * 8 MiB with a Content-Length, read by the app message by message
+      (uvicorn pauses reading past 64 KiB: ``pause_reading``), answered
+      in several body parts;
+    * ``Expect: 100-continue``: uvicorn sends ``100 Continue`` when the
+      app first calls ``receive()``, and only then does the client send."""
     app = App()
+    upload = b"".join(_chunk(i) for i in range(128))
 
-    async def body():
-        for i in range(n):
+    async def echo_body():
+        for i in range(64):
             yield _chunk(i)
 
     async def main():
-        async with serving(app, http=http) as (server, url, _):
+        async with serving(app, http=http) as (server, url, addr):
             async with aiohttp.ClientSession() as session:
-                async with session.post(url + "/echo", data=body()) as resp:
+                async with session.post(url + "/echo", data=echo_body()) as resp:
                     assert resp.status == 200
                     assert resp.headers.get("Transfer-Encoding") == "chunked"
                     h = hashlib.sha256()
@@ -151,49 +180,34 @@ def test_post_streamed_body_echoed_as_streamed_response(loop, loop_name, http):
                     async for data in resp.content.iter_any():
                         h.update(data)
                         size += len(data)
-                    return size, h.hexdigest()
-
-    expected = hashlib.sha256(b"".join(_chunk(i) for i in range(n)))
-    assert run(loop, main(), TIMEOUT) == (n * 64 * 1024, expected.hexdigest())
-    check_lifespan(app, LOOP_CLASS[loop_name])
-
-
-@pytest.mark.parametrize("http", HTTP_IMPLS)
-def test_streamed_upload(loop, loop_name, http):
-    """16 MiB uploaded with a Content-Length, read by the app message by
-    message (uvicorn pauses reading under flow control); the answer comes in
-    several body parts."""
-    n = 256
-    payload = b"".join(_chunk(i) for i in range(n))
-    app = App()
-
-    async def main():
-        async with serving(app, http=http) as (server, url, _):
-            async with aiohttp.ClientSession() as session:
-                async with session.post(url + "/upload", data=io.BytesIO(payload)) as resp:
+                    echoed = size, h.hexdigest()
+                async with session.post(url + "/upload", data=io.BytesIO(upload)) as resp:
                     assert resp.status == 200
-                    return await resp.text()
+                    uploaded = await resp.text()
 
-    text = run(loop, main(), TIMEOUT)
-    assert text == (f"size={len(payload)}\n"
-                    f"sha256={hashlib.sha256(payload).hexdigest()}\n"
-                    f"loop={LOOP_CLASS[loop_name]}\n")
-    check_lifespan(app, LOOP_CLASS[loop_name])
+            reader, writer = await asyncio.open_connection(*addr)
+            try:
+                writer.write(b"POST /upload HTTP/1.1\r\nHost: test\r\n"
+                             b"Expect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+                interim = await reader.readuntil(b"\r\n\r\n")
+                writer.write(b"hello")
+                head = await reader.readuntil(b"\r\n\r\n")
+                # the answer is chunked: read to the final zero-size chunk
+                tail = await reader.readuntil(b"\r\n0\r\n\r\n")
+            finally:
+                writer.close()
+                await writer.wait_closed()
+            return echoed, uploaded, (interim, head, tail)
 
-
-@pytest.mark.parametrize("http", HTTP_IMPLS)
-def test_streamed_response(loop, loop_name, http):
-    app = App()
-
-    async def main():
-        async with serving(app, http=http) as (server, url, _):
-            async with aiohttp.ClientSession() as session:
-                async with session.get(url + "/stream") as resp:
-                    assert resp.status == 200
-                    assert resp.headers.get("Transfer-Encoding") == "chunked"
-                    return b"".join([c async for c in resp.content.iter_any()])
-
-    assert run(loop, main(), TIMEOUT) == b"".join(f"line {i}\n".encode() for i in range(50))
+    echoed, uploaded, (interim, head, tail) = run(loop, main(), TIMEOUT)
+    expected = hashlib.sha256(b"".join(_chunk(i) for i in range(64)))
+    assert echoed == (64 * 64 * 1024, expected.hexdigest())
+    assert uploaded == (f"size={len(upload)}\n"
+                        f"sha256={hashlib.sha256(upload).hexdigest()}\n"
+                        f"loop={LOOP_CLASS[loop_name]}\n")
+    assert interim.startswith(b"HTTP/1.1 100 ")
+    assert head.startswith(b"HTTP/1.1 200 ")
+    assert f"sha256={hashlib.sha256(b'hello').hexdigest()}".encode() in tail
     check_lifespan(app, LOOP_CLASS[loop_name])
 
 
@@ -233,6 +247,180 @@ def test_keepalive_one_connection(loop, loop_name, http):
         data = json.loads(body)
         assert data["loop"] == LOOP_CLASS[loop_name]
         assert tuple(data["client"]) == tuple(local)
+    check_lifespan(app, LOOP_CLASS[loop_name])
+
+
+def test_keepalive_timeout_closes_idle_connection(loop, loop_name):
+    """``timeout_keep_alive``: uvicorn's ``call_later`` timer closes a
+    connection left idle after a response.  (0.2 s to keep the test short:
+    the CLI takes whole seconds, the Config any number.)"""
+    app = App()
+
+    async def main():
+        async with serving(app, timeout_keep_alive=0.2) as (server, url, addr):
+            reader, writer = await asyncio.open_connection(*addr)
+            try:
+                writer.write(b"GET /loop HTTP/1.1\r\nHost: test\r\n\r\n")
+                status, headers, body = await read_response(reader)
+                assert status == 200
+                assert json.loads(body)["loop"] == LOOP_CLASS[loop_name]
+                assert await asyncio.wait_for(reader.read(), TIMEOUT) == b""
+            finally:
+                writer.close()
+                await writer.wait_closed()
+            assert not server.server_state.connections
+
+    run(loop, main(), TIMEOUT)
+    check_lifespan(app, LOOP_CLASS[loop_name])
+
+@pytest.mark.parametrize("http", HTTP_IMPLS)
+def test_slow_reader_write_flow_control(loop, loop_name, http):
+    """A 32 MiB response to a client that does not read at first: the
+    transport's buffer passes its high-water mark, evloop calls
+    ``pause_writing`` and uvicorn's ``send`` waits; once the client reads,
+    ``resume_writing`` lets it finish, every byte in order."""
+    mib = 32
+    part = 64 * 1024
+    app = App()
+    expected = hashlib.sha256()
+    for i in range(mib * 1024 * 1024 // part):
+        expected.update(uvicorn_app.big_part(i, part))
+
+    async def main():
+        async with serving(app, http=http) as (server, url, addr):
+            reader, writer = await asyncio.open_connection(*addr)
+            try:
+                writer.write(f"GET /big?mib={mib} HTTP/1.1\r\nHost: test\r\n\r\n".encode())
+                # Not reading: the server's protocol must get paused.
+                for _ in range(TIMEOUT * 100):
+                    protocols = list(server.server_state.connections)
+                    if protocols and protocols[0].flow.write_paused:
+                        break
+                    await asyncio.sleep(0.01)
+                else:
+                    raise AssertionError("uvicorn's protocol was never paused")
+                assert not app.big_done.is_set()
+                protocol = protocols[0]
+                head = await reader.readuntil(b"\r\n\r\n")
+                assert head.startswith(b"HTTP/1.1 200 ")
+                assert f"content-length: {mib * 1024 * 1024}".encode() in head.lower()
+                h = hashlib.sha256()
+                left = mib * 1024 * 1024
+                while left:
+                    data = await reader.read(min(left, 1024 * 1024))
+                    assert data, "EOF before the end of the body"
+                    h.update(data)
+                    left -= len(data)
+                await asyncio.wait_for(app.big_done.wait(), TIMEOUT)
+                assert not protocol.flow.write_paused
+            finally:
+                writer.close()
+                await writer.wait_closed()
+            return h.hexdigest()
+
+    assert run(loop, main(), TIMEOUT) == expected.hexdigest()
+    check_lifespan(app, LOOP_CLASS[loop_name])
+
+
+@pytest.mark.parametrize("http", HTTP_IMPLS)
+def test_client_disconnect_reaches_the_app(loop, loop_name, http):
+    """The client closes while the app waits in ``receive()``: the app
+    gets ``http.disconnect`` (connection_lost reached uvicorn)."""
+    app = App()
+
+    async def main():
+        async with serving(app, http=http) as (server, url, addr):
+            reader, writer = await asyncio.open_connection(*addr)
+            writer.write(b"GET /wait-disconnect HTTP/1.1\r\nHost: test\r\n\r\n")
+            await asyncio.wait_for(app.wait_entered.wait(), TIMEOUT)
+            assert not app.disconnected.is_set()
+            writer.close()
+            await writer.wait_closed()
+            await asyncio.wait_for(app.disconnected.wait(), TIMEOUT)
+            for _ in range(TIMEOUT * 100):
+                if not server.server_state.connections:
+                    break
+                await asyncio.sleep(0.01)
+            assert not server.server_state.connections
+
+    run(loop, main(), TIMEOUT)
+    check_lifespan(app, LOOP_CLASS[loop_name])
+
+
+def test_unix_socket(loop, loop_name, tmp_path):
+    """``uds=path`` (``uvicorn --uds``): ``loop.create_unix_server``."""
+    app = App()
+    path = str(tmp_path / "uvicorn.sock")
+
+    async def main():
+        async with serving(app, uds=path) as (server, url, addr):
+            assert addr == path
+            reader, writer = await asyncio.open_unix_connection(path)
+            try:
+                answers = []
+                for _ in range(3):
+                    writer.write(b"GET /loop HTTP/1.1\r\nHost: test\r\n\r\n")
+                    answers.append(await read_response(reader))
+            finally:
+                writer.close()
+                await writer.wait_closed()
+            return answers
+
+    answers = run(loop, main(), TIMEOUT)
+    assert [(status, json.loads(body)) for status, _, body in answers] == [
+        (200, {"loop": LOOP_CLASS[loop_name], "scheme": "http", "client": None})] * 3
+    check_lifespan(app, LOOP_CLASS[loop_name])
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory):
+    """A throwaway CA (trustme) and a certificate for 127.0.0.1 it signed:
+    (certfile, keyfile, client SSLContext trusting the CA)."""
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    d = tmp_path_factory.mktemp("tls")
+    certfile, keyfile = d / "cert.pem", d / "key.pem"
+    cert.cert_chain_pems[0].write_to_path(certfile)
+    cert.private_key_pem.write_to_path(keyfile)
+    ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    ca.configure_trust(ctx)
+    return str(certfile), str(keyfile), ctx
+
+
+@pytest.mark.parametrize("http", HTTP_IMPLS)
+def test_tls(loop, loop_name, http, tls_files):
+    """``ssl_certfile``/``ssl_keyfile`` (``uvicorn --ssl-certfile``):
+    https GET, a streamed upload echoed back, and a websocket over TLS."""
+    certfile, keyfile, client_ctx = tls_files
+    app = App()
+    n = 16
+
+    async def body():
+        for i in range(n):
+            yield _chunk(i)
+
+    async def main():
+        async with serving(app, http=http, ssl_certfile=certfile,
+                           ssl_keyfile=keyfile) as (server, url, _):
+            assert url.startswith("https://")
+            async with aiohttp.ClientSession() as session:
+                async with session.get(url + "/loop", ssl=client_ctx) as resp:
+                    info = (resp.status, await resp.json())
+                async with session.post(url + "/echo", data=body(), ssl=client_ctx) as resp:
+                    echoed = (resp.status, await resp.read())
+                async with session.ws_connect(url + "/ws", ssl=client_ctx) as conn:
+                    await conn.send_str("loop")
+                    ws_loop = (await conn.receive()).data
+                    await conn.send_str("close")
+                    assert (await conn.receive()).type == aiohttp.WSMsgType.CLOSE
+            return info, echoed, ws_loop
+
+    (status, info), (estatus, data), ws_loop = run(loop, main(), TIMEOUT)
+    assert status == 200
+    assert info["loop"] == LOOP_CLASS[loop_name]
+    assert info["scheme"] == "https"
+    assert (estatus, data) == (200, b"".join(_chunk(i) for i in range(n)))
+    assert ws_loop == LOOP_CLASS[loop_name]
     check_lifespan(app, LOOP_CLASS[loop_name])
 
 
@@ -283,25 +471,6 @@ def test_websocket_echo(loop, loop_name, ws, http):
 
 
 # -- lifespan and shutdown ---------------------------------------------------------
-
-
-def test_lifespan_startup_before_serving_shutdown_after(loop, loop_name):
-    app = App()
-    seen = {}
-
-    async def main():
-        async with serving(app) as (server, url, _):
-            seen["at_start"] = list(app.events)
-            async with aiohttp.ClientSession() as session:
-                async with session.get(url + "/loop") as resp:
-                    assert resp.status == 200
-            seen["while_serving"] = list(app.events)
-
-    run(loop, main(), TIMEOUT)
-    expected = LOOP_CLASS[loop_name]
-    assert seen["at_start"] == [("startup", expected)]
-    assert seen["while_serving"] == [("startup", expected)]
-    check_lifespan(app, expected)
 
 
 @pytest.mark.parametrize("http", HTTP_IMPLS)

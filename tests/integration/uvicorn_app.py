@@ -7,8 +7,9 @@ which loop uvicorn really ran the application on.
 
 Routes:
 
-* ``GET /loop``: ``{"loop": "<module>.<qualname>", "client": [host, port]}``
-  as JSON (the client address tells keep-alive connections apart);
+* ``GET /loop``: ``{"loop": "<module>.<qualname>", "client": [host, port],
+  "scheme": "http" | "https"}`` as JSON (the client address tells
+  keep-alive connections apart; it is null on a Unix socket);
 * ``POST /echo``: streams the request body back as it arrives, one
   response chunk per ``http.request`` message (a streamed request body
   and a streamed response, chunked encoding);
@@ -17,6 +18,11 @@ Routes:
 * ``GET /stream``: 50 lines sent one by one, with a few yields between;
 * ``GET /slow``: sets ``app.slow_entered`` and waits for
   ``app.slow_release`` before answering (graceful-shutdown tests);
+* ``GET /big?mib=N``: N MiB (default 16) with a Content-Length, sent in
+  64 KiB parts, each awaited (uvicorn's write flow control); sets
+  ``app.big_done`` when the last part is sent;
+* ``GET /wait-disconnect``: sets ``app.wait_entered``, answers nothing,
+  waits for the ``http.disconnect`` message and sets ``app.disconnected``;
 * websocket ``/ws``: text ``t`` → ``"echo: t"``, bytes ``b`` → ``b[::-1]``,
   text ``"close"`` → the server closes with code 1000.
 
@@ -43,8 +49,9 @@ class App:
         self.printing = printing
         self.events = []          # ("startup" | "shutdown", loop name)
         self.loops = set()        # loop names seen by any request
-        self.slow_entered = None  # asyncio.Event, made on the serving loop
-        self.slow_release = None
+        # asyncio.Events, made at lifespan startup on the serving loop
+        self.slow_entered = self.slow_release = self.big_done = None
+        self.wait_entered = self.disconnected = None
 
     def _record(self, event):
         self.events.append((event, loop_name()))
@@ -69,6 +76,9 @@ class App:
             if message["type"] == "lifespan.startup":
                 self.slow_entered = asyncio.Event()
                 self.slow_release = asyncio.Event()
+                self.big_done = asyncio.Event()
+                self.wait_entered = asyncio.Event()
+                self.disconnected = asyncio.Event()
                 self._record("startup")
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -79,7 +89,9 @@ class App:
     async def _http(self, scope, receive, send):
         method, path = scope["method"], scope["path"]
         if method == "GET" and path == "/loop":
-            body = json.dumps({"loop": loop_name(), "client": list(scope["client"])})
+            client = scope.get("client")
+            body = json.dumps({"loop": loop_name(), "scheme": scope["scheme"],
+                               "client": list(client) if client else None})
             await _respond(send, 200, body.encode(), b"application/json")
         elif method == "POST" and path == "/echo":
             await send({"type": "http.response.start", "status": 200,
@@ -121,6 +133,23 @@ class App:
             self.slow_entered.set()
             await self.slow_release.wait()
             await _respond(send, 200, b"slow done", b"text/plain")
+        elif method == "GET" and path == "/big":
+            query = dict(p.split("=", 1) for p in scope["query_string"].decode().split("&") if p)
+            total = int(query.get("mib", "16")) * 1024 * 1024
+            part = 64 * 1024
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/octet-stream"),
+                                    (b"content-length", str(total).encode())]})
+            for i in range(total // part):
+                await send({"type": "http.response.body", "body": big_part(i, part),
+                            "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+            self.big_done.set()
+        elif method == "GET" and path == "/wait-disconnect":
+            self.wait_entered.set()
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            self.disconnected.set()
         else:
             await _respond(send, 404, b"not found", b"text/plain")
 
@@ -142,6 +171,11 @@ class App:
                 await send({"type": "websocket.send", "text": "echo: " + text})
             else:
                 await send({"type": "websocket.send", "bytes": message["bytes"][::-1]})
+
+
+def big_part(i, size):
+    """Part ``i`` of ``/big``: deterministic, non-repeating."""
+    return hashlib.sha256(str(i).encode()).digest() * (size // 32)
 
 
 async def _respond(send, status, body, content_type):
