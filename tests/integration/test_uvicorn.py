@@ -23,7 +23,8 @@ Real requests over 127.0.0.1:
   evloop's policy with ``loop="none"``;
 * ``python -m uvicorn uvicorn_app:app --loop evloop:new_event_loop --fd N``
   as a real subprocess (and ``--loop asyncio`` beside it): one request,
-  then SIGINT or SIGTERM.
+  then SIGINT or SIGTERM; and with ``--workers 2`` (uvicorn's
+  multiprocess supervisor, each worker on evloop).
 """
 import asyncio
 import contextlib
@@ -33,12 +34,14 @@ import io
 import json
 import os
 import pathlib
+import select
 import signal
 import socket
 import ssl
 import subprocess
 import sys
 import threading
+import time
 
 import aiohttp
 import pytest
@@ -562,7 +565,7 @@ def _client_then_exit(server, results):
         for _ in range(TIMEOUT * 100):
             if server.started:
                 break
-            threading.Event().wait(0.01)
+            time.sleep(0.01)
         else:
             raise AssertionError("uvicorn did not start")
         host, port = server.servers[0].sockets[0].getsockname()[:2]
@@ -652,14 +655,28 @@ def test_policy_and_loop_none():
 EXPECTED_RC = {signal.SIGINT: 0, signal.SIGTERM: -signal.SIGTERM}
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-@pytest.mark.parametrize("loop_opt, expected", [
-    ("evloop:new_event_loop", EVLOOP),
-    ("asyncio", ASYNCIO),
-], ids=["evloop", "asyncio"])
-def test_python_m_uvicorn_subprocess(loop_opt, expected, sig):
-    """``python -m uvicorn uvicorn_app:app --loop ... --fd N`` on a socket
-    bound here: serves a request, then shuts down gracefully on ``sig``."""
+def _read_startups(proc, count):
+    """Read the child's stdout until ``count`` lifespan-startup lines have
+    come (each worker prints one); return what was read."""
+    fd = proc.stdout.fileno()
+    seen = b""
+    deadline = time.monotonic() + TIMEOUT
+    while seen.count(b"lifespan startup") < count:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise AssertionError(f"{count} workers did not start: {seen!r}")
+        data = os.read(fd, 4096)
+        if not data:
+            raise AssertionError(f"uvicorn exited during startup: {seen!r}")
+        seen += data
+    return seen.decode()
+
+
+def run_uvicorn_cli(args, sig, requests=1, workers=1):
+    """``python -m uvicorn uvicorn_app:app ARGS --fd N`` on a socket bound
+    here; wait for ``workers`` lifespan startups, make ``requests`` GET
+    /loop requests (one connection each), then send ``sig`` and wait.
+    Returns (answers, returncode, stdout, stderr)."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
@@ -669,33 +686,62 @@ def test_python_m_uvicorn_subprocess(loop_opt, expected, sig):
     env["UVICORN_APP_PRINT"] = "1"
     env.pop("PYTHONWARNINGS", None)
     cmd = [sys.executable, "-m", "uvicorn", "uvicorn_app:app", "--app-dir", str(HERE),
-           "--loop", loop_opt, "--fd", str(listener.fileno()), "--lifespan", "on",
-           "--no-access-log"]
+           "--fd", str(listener.fileno()), "--lifespan", "on", "--no-access-log", *args]
     try:
         proc = subprocess.Popen(cmd, cwd=HERE, env=env, pass_fds=[listener.fileno()],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     finally:
         listener.close()  # the child has its copy; the backlog keeps connects waiting
+    answers = []
     try:
-        conn = http.client.HTTPConnection(host, port, timeout=TIMEOUT)
-        try:
-            conn.request("GET", "/loop")
-            resp = conn.getresponse()
-            status, body = resp.status, json.loads(resp.read())
-        finally:
-            conn.close()
+        started = _read_startups(proc, workers)
+        for _ in range(requests):
+            conn = http.client.HTTPConnection(host, port, timeout=TIMEOUT)
+            try:
+                conn.request("GET", "/loop")
+                resp = conn.getresponse()
+                answers.append((resp.status, json.loads(resp.read())))
+            finally:
+                conn.close()
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=TIMEOUT)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert status == 200, err
-    assert body["loop"] == expected, err
-    assert proc.returncode == EXPECTED_RC[sig], err
+    return answers, proc.returncode, started + out, err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("loop_opt, expected", [
+    ("evloop:new_event_loop", EVLOOP),
+    ("asyncio", ASYNCIO),
+], ids=["evloop", "asyncio"])
+def test_python_m_uvicorn_subprocess(loop_opt, expected, sig):
+    """``python -m uvicorn uvicorn_app:app --loop ... --fd N``: serves a
+    request, then shuts down gracefully on ``sig``."""
+    answers, rc, out, err = run_uvicorn_cli(["--loop", loop_opt], sig)
+    assert [(status, body["loop"]) for status, body in answers] == [(200, expected)], err
+    assert rc == EXPECTED_RC[sig], err
     assert out.splitlines() == [f"lifespan startup on {expected}",
                                 f"lifespan shutdown on {expected}"], (out, err)
     assert "Shutting down" in err
     assert "Application shutdown complete." in err
     assert "Finished server process" in err
+    assert "Traceback" not in err
+
+
+def test_python_m_uvicorn_workers():
+    """``--workers 2``: uvicorn's supervisor spawns two processes, each
+    running the server on an evloop loop from ``--loop``; SIGTERM to the
+    supervisor stops both gracefully and it exits 0."""
+    answers, rc, out, err = run_uvicorn_cli(
+        ["--loop", "evloop:new_event_loop", "--workers", "2"], signal.SIGTERM,
+        requests=4, workers=2)
+    assert [(status, body["loop"]) for status, body in answers] == [(200, EVLOOP)] * 4, err
+    assert rc == 0, err
+    assert sorted(out.splitlines()) == [f"lifespan shutdown on {EVLOOP}"] * 2 + [
+        f"lifespan startup on {EVLOOP}"] * 2, (out, err)
+    assert err.count("Finished server process") == 2, err
+    assert "Stopping parent process" in err
     assert "Traceback" not in err
