@@ -445,7 +445,11 @@ WS_IMPLS = [
 
 @pytest.mark.parametrize("ws, http", WS_IMPLS)
 def test_websocket_echo(loop, loop_name, ws, http):
+    """Text, unicode, 100 kB text, binary, a 2 MiB binary message (past
+    the transports' write high-water marks both ways), then a close from
+    the server with code 1000."""
     app = App()
+    big = b"".join(_chunk(i) for i in range(32))
 
     async def main():
         async with serving(app, http=http, ws=ws) as (server, url, _):
@@ -457,10 +461,11 @@ def test_websocket_echo(loop, loop_name, ws, http):
                         msg = await conn.receive()
                         assert msg.type == aiohttp.WSMsgType.TEXT, msg
                         replies.append(msg.data)
-                    await conn.send_bytes(b"\x00\x01binary")
-                    msg = await conn.receive()
-                    assert msg.type == aiohttp.WSMsgType.BINARY, msg
-                    replies.append(msg.data)
+                    for data in (b"\x00\x01binary", big):
+                        await conn.send_bytes(data)
+                        msg = await conn.receive()
+                        assert msg.type == aiohttp.WSMsgType.BINARY, msg
+                        replies.append(msg.data)
                     await conn.send_str("close")
                     msg = await conn.receive()
                     assert msg.type == aiohttp.WSMsgType.CLOSE, msg
@@ -468,8 +473,10 @@ def test_websocket_echo(loop, loop_name, ws, http):
                     return replies
 
     replies = run(loop, main(), TIMEOUT)
-    assert replies == ["echo: hello", "echo: évloop ✓", "echo: " + "x" * 100_000,
-                       LOOP_CLASS[loop_name], b"yranib\x01\x00"]
+    assert replies[:5] == ["echo: hello", "echo: évloop ✓", "echo: " + "x" * 100_000,
+                           LOOP_CLASS[loop_name], b"yranib\x01\x00"]
+    assert replies[5] == big[::-1]
+    assert len(replies) == 6
     check_lifespan(app, LOOP_CLASS[loop_name])
 
 
