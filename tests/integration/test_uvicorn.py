@@ -683,7 +683,7 @@ def run_uvicorn_cli(args, sig, requests=1, workers=1):
     """``python -m uvicorn uvicorn_app:app ARGS --fd N`` on a socket bound
     here; wait for ``workers`` lifespan startups, make ``requests`` GET
     /loop requests (one connection each), then send ``sig`` and wait.
-    Returns (answers, returncode, stdout, stderr)."""
+    Returns (answers, returncode, stdout, stderr, listening port)."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
@@ -692,7 +692,10 @@ def run_uvicorn_cli(args, sig, requests=1, workers=1):
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env["UVICORN_APP_PRINT"] = "1"
     env.pop("PYTHONWARNINGS", None)
-    cmd = [sys.executable, "-m", "uvicorn", "uvicorn_app:app", "--app-dir", str(HERE),
+    # Development mode (asyncio debug mode among others) with ResourceWarning
+    # as an error: an unclosed transport or socket at exit shows in stderr.
+    cmd = [sys.executable, "-X", "dev", "-W", "error::ResourceWarning",
+           "-m", "uvicorn", "uvicorn_app:app", "--app-dir", str(HERE),
            "--fd", str(listener.fileno()), "--lifespan", "on", "--no-access-log", *args]
     try:
         proc = subprocess.Popen(cmd, cwd=HERE, env=env, pass_fds=[listener.fileno()],
@@ -716,7 +719,7 @@ def run_uvicorn_cli(args, sig, requests=1, workers=1):
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    return answers, proc.returncode, started + out, err
+    return answers, proc.returncode, started + out, err, port
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -727,7 +730,7 @@ def run_uvicorn_cli(args, sig, requests=1, workers=1):
 def test_python_m_uvicorn_subprocess(loop_opt, expected, sig):
     """``python -m uvicorn uvicorn_app:app --loop ... --fd N``: serves a
     request, then shuts down gracefully on ``sig``."""
-    answers, rc, out, err = run_uvicorn_cli(["--loop", loop_opt], sig)
+    answers, rc, out, err, _ = run_uvicorn_cli(["--loop", loop_opt], sig)
     assert [(status, body["loop"]) for status, body in answers] == [(200, expected)], err
     assert rc == EXPECTED_RC[sig], err
     assert out.splitlines() == [f"lifespan startup on {expected}",
@@ -736,13 +739,14 @@ def test_python_m_uvicorn_subprocess(loop_opt, expected, sig):
     assert "Application shutdown complete." in err
     assert "Finished server process" in err
     assert "Traceback" not in err
+    assert "Warning" not in err
 
 
 def test_python_m_uvicorn_workers():
     """``--workers 2``: uvicorn's supervisor spawns two processes, each
     running the server on an evloop loop from ``--loop``; SIGTERM to the
     supervisor stops both gracefully and it exits 0."""
-    answers, rc, out, err = run_uvicorn_cli(
+    answers, rc, out, err, port = run_uvicorn_cli(
         ["--loop", "evloop:new_event_loop", "--workers", "2"], signal.SIGTERM,
         requests=4, workers=2)
     assert [(status, body["loop"]) for status, body in answers] == [(200, EVLOOP)] * 4, err
@@ -752,3 +756,9 @@ def test_python_m_uvicorn_workers():
     assert err.count("Finished server process") == 2, err
     assert "Stopping parent process" in err
     assert "Traceback" not in err
+    # uvicorn's supervisor never closes the socket it made from --fd (the
+    # same with --loop asyncio): that ResourceWarning is uvicorn's, and the
+    # only one allowed.
+    warnings = [line for line in err.splitlines()
+                if "Warning" in line and f"laddr=('127.0.0.1', {port})" not in line]
+    assert not warnings, err
