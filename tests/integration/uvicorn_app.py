@@ -27,7 +27,7 @@ Routes:
   text ``"close"`` → the server closes with code 1000.
 
 Lifespan: startup and shutdown are recorded in ``app.events`` (and, with
-``UVICORN_APP_PRINT=1``, printed, for the subprocess test).
+``UVICORN_APP_PRINT=1``, written to stdout, for the subprocess tests).
 
 The module-level ``app`` is what ``python -m uvicorn uvicorn_app:app``
 serves.
@@ -56,7 +56,10 @@ class App:
     def _record(self, event):
         self.events.append((event, loop_name()))
         if self.printing:
-            print(f"lifespan {event} on {loop_name()}", flush=True)
+            # One write(2) of less than PIPE_BUF bytes: atomic, so the lines
+            # of several workers sharing the pipe do not interleave (print()
+            # may write the text and its newline separately).
+            os.write(1, f"lifespan {event} on {loop_name()}\n".encode())
 
     async def __call__(self, scope, receive, send):
         self.loops.add(loop_name())
