@@ -742,6 +742,7 @@ def test_python_m_uvicorn_subprocess(loop_opt, expected, sig):
     assert "Warning" not in err
 
 
+@pytest.mark.slow
 def test_python_m_uvicorn_workers():
     """``--workers 2``: uvicorn's supervisor spawns two processes, each
     running the server on an evloop loop from ``--loop``; SIGTERM to the
