@@ -229,7 +229,9 @@ cdef class TimerHandle(Event):
         return NotImplemented
 
     def __hash__(self):
-        return id(self) >> 4
+        # Identity hash, computed in C: the base's pinned-events set hashes
+        # every timer on each add and delete.
+        return <Py_hash_t>(<size_t><void *>self >> 4)
 
 
 cdef class FdWatcher(Event):
