@@ -270,7 +270,7 @@ def test_writelines_mixed_buffers_arrive_in_order(loop):
     assert run(loop, main()) == b"alpha-beta-gamma-delta-gen1-gen2-single"
 
 
-def test_writelines_large_buffers_queue_the_rest_and_pause(loop):
+def test_writelines_large_buffers_queue_the_rest_and_pause(loop, loop_name):
     # More than the socket buffers take at once: the unsent tail of the
     # buffers is queued in order, pause_writing comes, nothing is lost.
     blobs = [bytes([i]) * (3 * 1024 * 1024 + i) for i in range(4)]
@@ -294,7 +294,12 @@ def test_writelines_large_buffers_queue_the_rest_and_pause(loop):
             await _recorder_close(server, tr, pr, sp)
 
     queued, paused, data, left = run(loop, main(), timeout=30)
-    assert queued > 0 and paused
+    assert queued > 0
+    # asyncio 3.12's and 3.13's writelines() (sendmsg-based) never calls
+    # _maybe_pause_protocol, so only write() pauses there; 3.10/3.11's loops
+    # over write().  evloop's writelines() pauses like write() everywhere.
+    if loop_name == "evloop" or sys.version_info < (3, 12):
+        assert paused
     assert data == b"".join(blobs)
     assert left == 0
 
