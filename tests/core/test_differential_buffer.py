@@ -20,7 +20,9 @@ libevent's side is itself checked first:
   the same code, so both make the same calls in the same order.  The trace
   records every callback with (name, what, get_enabled() inside eventcb,
   input/output lengths); libevent's trace must equal the expected trace
-  written below, then evloop's must equal libevent's.
+  written below, then evloop's must equal libevent's.  Running, comparing,
+  retrying and the watchdog are ``diffharness``'s, as for
+  test_differential.py.
 
 Determinism (see also test_differential.py): only order is compared, never
 durations (timeouts are 20-40 ms); scenarios make one fd ready per pass
@@ -30,26 +32,23 @@ random fd), or keep the racing part out of the ordered trace (connect_listener).
 Where evloop disagrees with libevent the test still asserts libevent's
 behaviour and is a strict xfail that says how evloop differs.
 """
-import contextlib
 import random
-import signal
 import socket
 
 import pytest
 
 try:  # tests/core may or may not be a package
+    from . import diffharness as dh
     from . import libevent_buffer_ctypes as lb
     from . import libevent_ctypes as lev
 except ImportError:
+    import diffharness as dh
     import libevent_buffer_ctypes as lb
     import libevent_ctypes as lev
 
 import evloop
 
 pytestmark = pytest.mark.libevent
-
-METHODS = ["epoll", "poll", "select"]
-BASE_FLAGS = lev.EVENT_BASE_FLAG_IGNORE_ENV | lev.EVENT_BASE_FLAG_PRECISE_TIMER
 
 EV_READ = lev.EV_READ
 EV_WRITE = lev.EV_WRITE
@@ -68,11 +67,7 @@ CLOSE = lb.BEV_OPT_CLOSE_ON_FREE
 
 
 def _load_or_skip():
-    try:
-        lb.load()
-    except lb.LibeventUnavailable as exc:
-        pytest.skip(f"real libevent 2.1 not loadable: {exc}; "
-                    "run `make test` as root to install libevent-2.1-7")
+    dh.libevent_or_skip(lb.load)
 
 
 # ===========================================================================
@@ -82,18 +77,87 @@ def _load_or_skip():
 REFUSED = "refused"
 
 
-class LibeventBuffers:
-    """Three libevent evbuffers: ``b`` (under test), ``src`` (feeds
-    add_buffer) and ``dst`` (receives remove_buffer); one callback log."""
+class _Buffers:
+    """Three evbuffers on one side: ``bufs["b"]`` (under test), ``"src"``
+    (feeds add_buffer) and ``"dst"`` (receives remove_buffer), and ``log``,
+    one callback log for the three: (buffer, orig_size, n_added,
+    n_deleted).  ``op(name, *args)`` runs ``op_<name>(b, *args)``.
 
-    name = "libevent"
+    Here is what both sides share: readln and the searches, which differ
+    only in how a pointer is set (``_ptr_set``: 0 or REFUSED).  Pointers
+    are made fresh for each search: libevent invalidates them on any
+    change, evloop keeps their position (documented); only the
+    fresh-pointer behaviour is common to both."""
 
     def __init__(self):
-        self.bufs = {n: lb.Evbuffer() for n in ("b", "src", "dst")}
+        self.bufs = {n: self.buffer_type() for n in ("b", "src", "dst")}
         self.log = []
         for n, buf in self.bufs.items():
-            buf.add_cb(lambda o, a, d, n=n: self.log.append((n, o, a, d)))
+            buf.add_cb(self._logger(n))
+
+    def length(self):
+        return len(self.bufs["b"])
+
+    def op(self, op, *args):
+        return getattr(self, "op_" + op)(self.bufs["b"], *args)
+
+    def op_readln(self, b, style):
+        return b.readln(style)
+
+    def op_freeze(self, b, which, at_front):
+        return self._freeze("freeze", which, at_front)
+
+    def op_unfreeze(self, b, which, at_front):
+        return self._freeze("unfreeze", which, at_front)
+
+    def _ptr(self, b, pos):
+        """A pointer set to pos, or REFUSED if ptr_set refuses."""
+        if pos is None:
+            return None
+        p = self.ptr_type()
+        return p if self._ptr_set(b, p, pos, add=False) == 0 else REFUSED
+
+    def op_ptr_set(self, b, pos, add):
+        p = self._ptr(b, pos)
+        if p is REFUSED:
+            return REFUSED, None
+        return self._ptr_set(b, p, add, add=True), p.pos
+
+    def op_search(self, b, what, start):
+        p = self._ptr(b, start)
+        return REFUSED if p is REFUSED else b.search(what, p).pos
+
+    def op_search_range(self, b, what, start, end):
+        p, e = self._ptr(b, start), self._ptr(b, end)
+        if REFUSED in (p, e):
+            return REFUSED
+        return b.search_range(what, p, e).pos
+
+    def op_search_eol(self, b, start, style):
+        p = self._ptr(b, start)
+        if p is REFUSED:
+            return REFUSED
+        ptr, eol_len = b.search_eol(p, style)
+        return ptr.pos, eol_len
+
+    def free(self):
+        for buf in self.bufs.values():
+            buf.free()
+
+
+class LibeventBuffers(_Buffers):
+    """The three buffers as libevent evbuffers; -1 is recorded as REFUSED."""
+
+    name = "libevent"
+    buffer_type = lb.Evbuffer
+    ptr_type = lb.EvbufferPtr
+
+    def __init__(self):
+        super().__init__()
         self.frozen = set()   # (buffer, at_front), to read contents past a freeze
+
+    def _logger(self, n):
+        return lambda o, a, d: self.log.append((n, o, a, d))
 
     @staticmethod
     def _rc(rv):
@@ -112,82 +176,45 @@ class LibeventBuffers:
             if front:
                 buf.freeze(True)
 
-    def length(self):
-        return len(self.bufs["b"])
+    def op_add(self, b, data):
+        return self._rc(b.add(data))
 
-    def op(self, op, *args):
-        b = self.bufs["b"]
-        if op == "add":
-            return self._rc(b.add(args[0]))
-        if op == "prepend":
-            return self._rc(b.prepend(args[0]))
-        if op == "add_buffer":
-            self.bufs["src"].add(args[0])
-            return self._rc(b.add_buffer(self.bufs["src"]))
-        if op == "remove":
-            rv, data = b.remove(args[0])
-            return REFUSED if rv == -1 else data
-        if op == "remove_buffer":
-            return self._rc(b.remove_buffer(self.bufs["dst"], args[0]))
-        if op == "drain":
-            return self._rc(b.drain(args[0]))
-        if op == "copyout":
-            rv, data = b.copyout(args[0])
-            return REFUSED if rv == -1 else data
-        if op == "pullup":
-            return b.pullup(args[0])
-        if op == "readln":
-            return b.readln(args[0])
-        if op in ("search", "search_range", "search_eol", "ptr_set"):
-            return self._search(b, op, *args)
-        if op in ("freeze", "unfreeze"):
-            which, at_front = args
-            rv = getattr(self.bufs[which], op)(at_front)
-            if rv == 0:
-                (self.frozen.add if op == "freeze" else self.frozen.discard)((which, at_front))
-            return self._rc(rv)
-        raise AssertionError(op)
+    def op_prepend(self, b, data):
+        return self._rc(b.prepend(data))
 
-    def _ptr(self, b, pos):
-        """An evbuffer_ptr set to pos, or REFUSED if ptr_set says -1."""
-        if pos is None:
-            return None
-        p = lb.EvbufferPtr()
-        if b.ptr_set(p, pos, lb.EVBUFFER_PTR_SET) != 0:
-            return REFUSED
-        return p
+    def op_add_buffer(self, b, data):
+        self.bufs["src"].add(data)
+        return self._rc(b.add_buffer(self.bufs["src"]))
 
-    def _search(self, b, op, *args):
-        if op == "ptr_set":
-            pos, add = args
-            p = self._ptr(b, pos)
-            if p is REFUSED:
-                return REFUSED, None
-            rv = b.ptr_set(p, add, lb.EVBUFFER_PTR_ADD)
-            return self._rc(rv), p.pos
-        if op == "search":
-            what, start = args
-            p = self._ptr(b, start)
-            return REFUSED if p is REFUSED else b.search(what, p).pos
-        if op == "search_range":
-            what, start, end = args
-            p, e = self._ptr(b, start), self._ptr(b, end)
-            if REFUSED in (p, e):
-                return REFUSED
-            return b.search_range(what, p, e).pos
-        start, style = args
-        p = self._ptr(b, start)
-        if p is REFUSED:
-            return REFUSED
-        ptr, eol_len = b.search_eol(p, style)
-        return ptr.pos, eol_len
+    def op_remove(self, b, n):
+        rv, data = b.remove(n)
+        return REFUSED if rv == -1 else data
 
-    def free(self):
-        for buf in self.bufs.values():
-            buf.free()
+    def op_remove_buffer(self, b, n):
+        return self._rc(b.remove_buffer(self.bufs["dst"], n))
+
+    def op_drain(self, b, n):
+        return self._rc(b.drain(n))
+
+    def op_copyout(self, b, n):
+        rv, data = b.copyout(n)
+        return REFUSED if rv == -1 else data
+
+    def op_pullup(self, b, n):
+        return b.pullup(n)
+
+    def _freeze(self, op, which, at_front):
+        rv = getattr(self.bufs[which], op)(at_front)
+        if rv == 0:
+            (self.frozen.add if op == "freeze" else self.frozen.discard)((which, at_front))
+        return self._rc(rv)
+
+    def _ptr_set(self, b, p, n, add):
+        """evbuffer_ptr_set(PTR_ADD if add else PTR_SET): -1 is REFUSED."""
+        return self._rc(b.ptr_set(p, n, lb.EVBUFFER_PTR_ADD if add else lb.EVBUFFER_PTR_SET))
 
 
-class EvloopBuffers:
+class EvloopBuffers(_Buffers):
     """The same three buffers as evloop Evbuffers.  evloop raises
     RuntimeError where libevent returns -1 (frozen buffer) and ValueError
     for a position past the end (libevent: ptr_set returns -1): both are
@@ -201,23 +228,19 @@ class EvloopBuffers:
     whole instead)."""
 
     name = "evloop"
+    buffer_type = evloop.Evbuffer
+    ptr_type = evloop.EvbufferPtr
 
-    def __init__(self):
-        self.bufs = {n: evloop.Evbuffer() for n in ("b", "src", "dst")}
-        self.log = []
-        for n, buf in self.bufs.items():
-            buf.add_cb(lambda _buf, info, _arg, n=n: self.log.append(
-                (n, info.orig_size, info.n_added, info.n_deleted)))
+    def _logger(self, n):
+        return lambda _buf, info, _arg: self.log.append(
+            (n, info.orig_size, info.n_added, info.n_deleted))
 
     def contents(self, n):
         return bytes(self.bufs[n])
 
-    def length(self):
-        return len(self.bufs["b"])
-
     def op(self, op, *args):
         try:
-            return self._op(op, *args)
+            return super().op(op, *args)
         except RuntimeError:
             if op == "readln":
                 # readln's failure value in C is NULL (it returns NULL, and
@@ -228,94 +251,56 @@ class EvloopBuffers:
                 return None
             return REFUSED
 
-    def _op(self, op, *args):
-        b = self.bufs["b"]
-        if op == "add":
-            b.add(args[0])
-            return 0
-        if op == "prepend":
-            b.prepend(args[0])
-            return 0
-        if op == "add_buffer":
-            try:
-                self.bufs["src"].add(args[0])
-            except RuntimeError:
-                pass        # src's back is frozen: libevent's add is refused too
-            b.add_buffer(self.bufs["src"])
-            return 0
-        if op == "remove":
-            return b.remove(args[0])
-        if op == "remove_buffer":
-            return b.remove_buffer(self.bufs["dst"], args[0])
-        if op == "drain":
-            b.drain(args[0])
-            return 0
-        if op == "copyout":
-            return b.copyout(args[0])
-        if op == "pullup":
-            view = b.pullup(args[0])
-            if args[0] == 0 or (args[0] == -1 and len(b) == 0):
-                # Documented difference: evloop's pullup(0) (and pullup(-1)
-                # of an empty buffer) returns an empty view where libevent
-                # returns NULL; compared as libevent's NULL.
-                assert view is not None and len(view) == 0
-                return None
-            return None if view is None else bytes(view)
-        if op == "readln":
-            return b.readln(args[0])
-        if op in ("search", "search_range", "search_eol", "ptr_set"):
-            return self._search(b, op, *args)
-        if op in ("freeze", "unfreeze"):
-            which, at_front = args
-            getattr(self.bufs[which], op)(at_front)
-            return 0
-        raise AssertionError(op)
+    def op_add(self, b, data):
+        b.add(data)
+        return 0
 
-    def _ptr(self, b, pos):
-        if pos is None:
-            return None
-        p = evloop.EvbufferPtr()
+    def op_prepend(self, b, data):
+        b.prepend(data)
+        return 0
+
+    def op_add_buffer(self, b, data):
         try:
-            b.ptr_set(p, pos, evloop.EVBUFFER_PTR_SET)
+            self.bufs["src"].add(data)
+        except RuntimeError:
+            pass        # src's back is frozen: libevent's add is refused too
+        b.add_buffer(self.bufs["src"])
+        return 0
+
+    def op_remove(self, b, n):
+        return b.remove(n)
+
+    def op_remove_buffer(self, b, n):
+        return b.remove_buffer(self.bufs["dst"], n)
+
+    def op_drain(self, b, n):
+        b.drain(n)
+        return 0
+
+    def op_copyout(self, b, n):
+        return b.copyout(n)
+
+    def op_pullup(self, b, n):
+        view = b.pullup(n)
+        if n == 0 or (n == -1 and len(b) == 0):
+            # Documented difference: evloop's pullup(0) (and pullup(-1)
+            # of an empty buffer) returns an empty view where libevent
+            # returns NULL; compared as libevent's NULL.
+            assert view is not None and len(view) == 0
+            return None
+        return None if view is None else bytes(view)
+
+    def _freeze(self, op, which, at_front):
+        getattr(self.bufs[which], op)(at_front)
+        return 0
+
+    def _ptr_set(self, b, p, n, add):
+        """ptr_set(PTR_ADD if add else PTR_SET): ValueError is REFUSED."""
+        try:
+            b.ptr_set(p, n, evloop.EVBUFFER_PTR_ADD if add else evloop.EVBUFFER_PTR_SET)
         except ValueError:
             return REFUSED
-        return p
-
-    def _search(self, b, op, *args):
-        # Pointers are made fresh for each search: libevent invalidates
-        # them on any change, evloop keeps their position (documented);
-        # only the fresh-pointer behaviour is common to both.
-        if op == "ptr_set":
-            pos, add = args
-            p = self._ptr(b, pos)
-            if p is REFUSED:
-                return REFUSED, None
-            try:
-                b.ptr_set(p, add, evloop.EVBUFFER_PTR_ADD)
-                rv = 0
-            except ValueError:
-                rv = REFUSED
-            return rv, p.pos
-        if op == "search":
-            what, start = args
-            p = self._ptr(b, start)
-            return REFUSED if p is REFUSED else b.search(what, p).pos
-        if op == "search_range":
-            what, start, end = args
-            p, e = self._ptr(b, start), self._ptr(b, end)
-            if REFUSED in (p, e):
-                return REFUSED
-            return b.search_range(what, p, e).pos
-        start, style = args
-        p = self._ptr(b, start)
-        if p is REFUSED:
-            return REFUSED
-        ptr, eol_len = b.search_eol(p, style)
-        return ptr.pos, eol_len
-
-    def free(self):
-        for buf in self.bufs.values():
-            buf.free()
+        return 0
 
 
 # -- a bytes model of libevent's evbuffer, to check libevent's side ---------
@@ -547,17 +532,24 @@ EXPECT_FIXED_LOG = [
 EXPECT_FIXED_RESULTS = [0, 0, b">one", 0, b"tw", 0, 0, b"", 0, 0, 0, REFUSED, 0, 0, 1]
 
 
-def test_evbuffer_fixed_sequence():
-    _load_or_skip()
-    results = {}
+def on_both_buffers(fn):
+    """[fn(libevent's buffers), fn(evloop's buffers)], each set freed after."""
+    out = []
     for impl_cls in (LibeventBuffers, EvloopBuffers):
         impl = impl_cls()
         try:
-            results[impl.name] = ([impl.op(op, *args) for op, args in FIXED_OPS], impl.log)
+            out.append(fn(impl))
         finally:
             impl.free()
-    assert results["libevent"] == (EXPECT_FIXED_RESULTS, EXPECT_FIXED_LOG)
-    assert results["evloop"] == results["libevent"]
+    return out
+
+
+def test_evbuffer_fixed_sequence():
+    _load_or_skip()
+    le, ev = on_both_buffers(
+        lambda impl: ([impl.op(op, *args) for op, args in FIXED_OPS], impl.log))
+    assert le == (EXPECT_FIXED_RESULTS, EXPECT_FIXED_LOG)
+    assert ev == le
 
 
 # -- freezing: every refusing operation on each frozen side -----------------
@@ -584,19 +576,14 @@ def freeze_case_id(case):
 
 def run_freeze_case(side, contents, op, args):
     """Returns (libevent's (result, contents, callbacks), evloop's)."""
-    out = []
-    for impl_cls in (LibeventBuffers, EvloopBuffers):
-        impl = impl_cls()
-        try:
-            if contents:
-                impl.op("add", contents)
-            impl.op("freeze", "b", side == "front")
-            mark = len(impl.log)
-            result = impl.op(op, *args)
-            out.append((result, impl.contents("b"), impl.log[mark:]))
-        finally:
-            impl.free()
-    return out
+    def case(impl):
+        if contents:
+            impl.op("add", contents)
+        impl.op("freeze", "b", side == "front")
+        mark = len(impl.log)
+        result = impl.op(op, *args)
+        return result, impl.contents("b"), impl.log[mark:]
+    return on_both_buffers(case)
 
 
 def _xfail_case(case):
@@ -623,43 +610,37 @@ def test_evbuffer_frozen(case):
 # Bufferevents
 # ===========================================================================
 
-class ScenarioHung(Exception):
-    pass
+class _SameOnBoth:
+    """The bufferevent calls spelled the same on libevent_buffer_ctypes'
+    Bufferevent and evloop's."""
+
+    def get_enabled(self, bev):
+        return bev.get_enabled()
+
+    def read(self, bev, n):
+        return bev.read(n)
+
+    def setwatermark(self, bev, events, low, high):
+        bev.setwatermark(events, low, high)
+
+    def trigger(self, bev, iotype, options):
+        bev.trigger(iotype, options)
+
+    def trigger_event(self, bev, what, options):
+        bev.trigger_event(what, options)
+
+    def partner(self, bev):
+        return bev.get_partner()
+
+    def free_bev(self, bev):
+        bev.free()
 
 
-@contextlib.contextmanager
-def watchdog(run, seconds=10.0):
-    """A loop that never returns becomes an error (as in test_differential).
-    SIGALRM raises ScenarioHung; should that land inside a ctypes callback
-    outside its trap (where ctypes only prints it), the loop is also broken
-    and the run marked, so its next loop() raises."""
-    def on_alarm(signum, frame):
-        run.hung = True
-        run.impl.loopbreak()
-        raise ScenarioHung(f"scenario still running after {seconds} s")
-    old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+class LibeventBevs(_SameOnBoth, dh.LibeventSide):
+    """Bufferevents on a libevent event_base (libevent_buffer_ctypes); the
+    base, method(), loop(), loopbreak() and free() come from diffharness."""
 
-
-class LibeventBevs:
-    """Bufferevents on a libevent event_base (libevent_buffer_ctypes)."""
-
-    name = "libevent"
-
-    def __init__(self, method):
-        try:
-            self.base = lb.BufferBase(method, BASE_FLAGS)
-        except lb.LibeventUnavailable as exc:
-            pytest.skip(f"real libevent 2.1 not loadable: {exc}; "
-                        "run `make test` as root to install libevent-2.1-7")
-
-    def method(self):
-        return self.base.method()
+    base_cls = lb.BufferBase
 
     def socket_new(self, fd, options):
         return self.base.bufferevent_socket_new(fd, options)
@@ -676,20 +657,11 @@ class LibeventBevs:
     def disable(self, bev, what):
         return bev.disable(what)
 
-    def get_enabled(self, bev):
-        return bev.get_enabled()
-
     def write(self, bev, data):
         return bev.write(data)
 
-    def read(self, bev, n):
-        return bev.read(n)
-
     def lens(self, bev):
         return bev.input_length(), bev.output_length()
-
-    def setwatermark(self, bev, events, low, high):
-        bev.setwatermark(events, low, high)
 
     def set_timeouts(self, bev, tr, tw):
         return bev.set_timeouts(tr, tw)
@@ -700,59 +672,22 @@ class LibeventBevs:
     def flush(self, bev, iotype, mode):
         return bev.flush(iotype, mode)
 
-    def trigger(self, bev, iotype, options):
-        bev.trigger(iotype, options)
-
-    def trigger_event(self, bev, what, options):
-        bev.trigger_event(what, options)
-
-    def partner(self, bev):
-        return bev.get_partner()
-
-    def free_bev(self, bev):
-        bev.free()
-
     def listen(self, fn):
         lst = self.base.listener_new_bind(fn, lb.LEV_OPT_CLOSE_ON_FREE | lb.LEV_OPT_REUSEABLE,
                                           -1, ("127.0.0.1", 0))
         return lst.address()
 
-    def loop(self, flags):
-        return self.base.loop(flags)
 
-    def loopbreak(self):
-        self.base.loopbreak()
-
-    def free(self):
-        self.base.free()
+_rc = dh.rc
 
 
-def _rc(call, *args):
-    """evloop raises where libevent returns -1."""
-    try:
-        call(*args)
-    except (RuntimeError, ValueError, OSError):
-        return -1
-    return 0
-
-
-class EvloopBevs:
-    """Bufferevents on an evloop EventBase."""
-
-    name = "evloop"
+class EvloopBevs(_SameOnBoth, dh.EvloopSide):
+    """Bufferevents on an evloop EventBase (made by diffharness)."""
 
     def __init__(self, method):
-        cfg = evloop.EventConfig()
-        for m in evloop.supported_methods():
-            if m != method:
-                cfg.avoid_method(m)
-        cfg.set_flag(BASE_FLAGS)
-        self.base = evloop.EventBase(cfg)
+        super().__init__(method)
         self.bevs = []
         self.listeners = []
-
-    def method(self):
-        return self.base.get_method()
 
     def socket_new(self, fd, options):
         bev = evloop.Bufferevent(self.base, fd, options)
@@ -775,20 +710,11 @@ class EvloopBevs:
     def disable(self, bev, what):
         return _rc(bev.disable, what)
 
-    def get_enabled(self, bev):
-        return bev.get_enabled()
-
     def write(self, bev, data):
         return _rc(bev.write, data)
 
-    def read(self, bev, n):
-        return bev.read(n)
-
     def lens(self, bev):
         return len(bev.get_input()), len(bev.get_output())
-
-    def setwatermark(self, bev, events, low, high):
-        bev.setwatermark(events, low, high)
 
     def set_timeouts(self, bev, tr, tw):
         return _rc(bev.set_timeouts, tr, tw)
@@ -802,18 +728,6 @@ class EvloopBevs:
         except (RuntimeError, ValueError):
             return -1
 
-    def trigger(self, bev, iotype, options):
-        bev.trigger(iotype, options)
-
-    def trigger_event(self, bev, what, options):
-        bev.trigger_event(what, options)
-
-    def partner(self, bev):
-        return bev.get_partner()
-
-    def free_bev(self, bev):
-        bev.free()
-
     def listen(self, fn):
         lst = evloop.Listener.bind(self.base, lambda _l, fd, _addr, _arg: fn(fd), None,
                                    evloop.LEV_OPT_CLOSE_ON_FREE | evloop.LEV_OPT_REUSEABLE,
@@ -825,23 +739,18 @@ class EvloopBevs:
         finally:
             s.detach()
 
-    def loop(self, flags):
-        return self.base.loop(flags)
-
-    def loopbreak(self):
-        self.base.loopbreak()
-
     def free(self):
         for lst in self.listeners:
             lst.free()
         for bev in self.bevs:
             bev.free()
-        self.base.free()
+        super().free()
 
 
-class BRun:
+class BRun(dh.TraceRun):
     """What a bufferevent scenario sees: bufferevents by name, a trace,
-    per-callback actions.
+    per-callback actions (keyed (name, kind); the trace, socketpair(),
+    note(), loop() and close() come from diffharness.TraceRun).
 
     Trace entries: ("read", name, in, out), ("write", name, in, out),
     ("event", name, what, get_enabled(), in, out) for callbacks (in/out are
@@ -851,30 +760,13 @@ class BRun:
     operations."""
 
     def __init__(self, impl):
-        self.impl = impl
-        self.trace = []
+        super().__init__(impl)
         self.bevs = {}
         self.lens_fn = {}
-        self.actions = {}
-        self.calls = {}
-        self.socks = []
-        self.hung = False
-        self.method = impl.method()
-
-    # -- fds -------------------------------------------------------------
-    def socketpair(self):
-        a, b = socket.socketpair()
-        a.setblocking(False)
-        b.setblocking(False)
-        self.socks += [a, b]
-        return a, b
 
     def adopt(self, fd):
         """An accepted fd: closed with the run."""
         self.socks.append(socket.socket(fileno=fd))
-
-    def note(self, *entry):
-        self.trace.append(entry)
 
     # -- bufferevents ----------------------------------------------------
     def _lens(self, name):
@@ -888,16 +780,12 @@ class BRun:
             self.lens_fn[name] = lens
 
         def fire(kind, what=None):
-            key = (name, kind)
-            self.calls[key] = self.calls.get(key, 0) + 1
             if kind == "event":
                 entry = ("event", name, what, self.impl.get_enabled(self.bevs[name]))
             else:
                 entry = (kind, name)
             self.trace.append(entry + self._lens(name))
-            action = self.actions.get(key)
-            if action is not None:
-                action(self, what, self.calls[key])
+            self._act((name, kind), what)
 
         self.impl.setcb(bev, (lambda b: fire("read")) if "r" in cbs else None,
                         (lambda b: fire("write")) if "w" in cbs else None,
@@ -906,8 +794,7 @@ class BRun:
     def bev(self, name, fd=-1, options=0, lens=None, cbs="rwe"):
         """A socket bufferevent; ``cbs`` says which of readcb, writecb and
         eventcb are set ("r", "w", "e"; the others are NULL)."""
-        if hasattr(fd, "fileno"):
-            fd = fd.fileno()
+        fd = self.fileno(fd)
         assert name not in self.bevs
         self.bevs[name] = self.impl.socket_new(fd, options)
         self._install(name, lens, cbs)
@@ -920,11 +807,6 @@ class BRun:
     def on(self, name, kind, action):
         """action(run, what, n) after the n-th (name, kind) callback."""
         self.actions[(name, kind)] = action
-
-    def _rc(self, op, name, rc):
-        if rc != 0:
-            self.trace.append((op + "-rc", name, rc))
-        return rc
 
     def enable(self, name, what):
         return self._rc("enable", name, self.impl.enable(self.bevs[name], what))
@@ -981,52 +863,6 @@ class BRun:
             self.adopt(fd)
             self.trace.append(("accept", name))
         return self.impl.listen(on_accept)
-
-    def loop(self, flags=0, rv=True):
-        """event_base_loop; records ("loop", flags, rv), or only ("loop",
-        flags) with rv=False."""
-        if self.hung:
-            raise ScenarioHung("the watchdog fired during an earlier loop()")
-        result = self.impl.loop(flags)
-        self.trace.append(("loop", flags, result) if rv else ("loop", flags))
-        return result
-
-    def close(self):
-        try:
-            self.impl.free()
-        finally:
-            for s in self.socks:
-                s.close()
-
-
-def run_bev_scenario(impl_cls, method, scenario):
-    impl = impl_cls(method)
-    run = None
-    try:
-        assert impl.method() == method, (impl.name, impl.method(), method)
-        run = BRun(impl)
-        with watchdog(run):
-            scenario(run)
-        return run.trace
-    finally:
-        if run is not None:
-            run.close()
-        else:
-            impl.free()
-
-
-def bev_differential(method, scenario, expected):
-    libevent_trace = run_bev_scenario(LibeventBevs, method, scenario)
-    assert any(e[0] in ("read", "write", "event") for e in libevent_trace), \
-        f"scenario ran no callback on libevent: {libevent_trace}"
-    if isinstance(expected, dict):
-        expected = expected[method]
-    if expected is not None:
-        assert libevent_trace == expected, (
-            f"libevent itself did not do what the scenario expects:\n{libevent_trace}")
-    evloop_trace = run_bev_scenario(EvloopBevs, method, scenario)
-    assert evloop_trace == libevent_trace, (
-        f"\nlibevent: {libevent_trace}\nevloop:   {evloop_trace}")
 
 
 # Shorthands for expected traces.
@@ -1311,45 +1147,39 @@ EXPECT_DEFER_IO_ORDER = [
 ]
 
 
-def sc_connect_listener(r):
-    """bufferevent_socket_connect to an evconnlistener: CONNECTED, then the
-    output queued before the connect goes out and writecb runs.  The
-    accept and the CONNECTED become ready in the same poll on two fds (a
-    random order on poll/select) and may take a few passes, so loop passes
-    and the accept are taken out of the ordered part: the client's
-    callbacks keep their order, the accept is counted."""
-    addr = r.listen("L")
-    r.bev("C", -1, CLOSE)
-    r.write("C", b"hello")
-    r.connect("C", addr)
-    for _ in range(50):
-        if ("accept", "L") in r.trace and any(e[0] == "write" for e in r.trace):
-            break
-        r.loop(EVLOOP_ONCE)
-    accepts = r.trace.count(("accept", "L"))
-    r.trace[:] = [e for e in r.trace if e[0] not in ("loop", "accept")]
-    r.note("accepts", accepts)
+def connect_to_listener(options):
+    """bufferevent_socket_connect (with ``options``) to an evconnlistener,
+    "hello" queued before the connect.  The accept and the CONNECTED become
+    ready in the same poll on two fds (a random order on poll/select) and
+    may take a few passes, so loop passes and the accept are taken out of
+    the ordered part: the client's callbacks keep their order, the accept
+    is counted."""
+    def scenario(r):
+        addr = r.listen("L")
+        r.bev("C", -1, options)
+        r.write("C", b"hello")
+        r.connect("C", addr)
+        for _ in range(50):
+            if ("accept", "L") in r.trace and any(e[0] == "write" for e in r.trace):
+                break
+            r.loop(EVLOOP_ONCE)
+        accepts = r.trace.count(("accept", "L"))
+        r.trace[:] = [e for e in r.trace if e[0] not in ("loop", "accept")]
+        r.note("accepts", accepts)
+    return scenario
 
+
+# CONNECTED, then the output queued before the connect goes out and writecb
+# runs.
+sc_connect_listener = connect_to_listener(CLOSE)
 
 EXPECT_CONNECT_LISTENER = [
     evt("C", CONNECTED, EV_WRITE, 0, 5), wr("C", 0, 0), ("accepts", 1),
 ]
 
-
-def sc_connect_defer(r):
-    """The same with BEV_OPT_DEFER_CALLBACKS: CONNECTED and writecb are
-    queued by one pass of the write event and run in that order."""
-    addr = r.listen("L")
-    r.bev("C", -1, CLOSE | DEFER)
-    r.write("C", b"hello")
-    r.connect("C", addr)
-    for _ in range(50):
-        if ("accept", "L") in r.trace and any(e[0] == "write" for e in r.trace):
-            break
-        r.loop(EVLOOP_ONCE)
-    accepts = r.trace.count(("accept", "L"))
-    r.trace[:] = [e for e in r.trace if e[0] not in ("loop", "accept")]
-    r.note("accepts", accepts)
+# The same with BEV_OPT_DEFER_CALLBACKS: CONNECTED and writecb are queued by
+# one pass of the write event and run in that order.
+sc_connect_defer = connect_to_listener(CLOSE | DEFER)
 
 
 EXPECT_CONNECT_DEFER = [
@@ -1654,22 +1484,14 @@ BEV_SCENARIOS = {
 }
 
 
-@pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("scenario", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=BEV_DISAGREEMENTS[name]))
-    if name in BEV_DISAGREEMENTS else name
-    for name in BEV_SCENARIOS
-])
+BEV = dh.Differential(LibeventBevs, EvloopBevs, BRun, callback_kinds=("read", "write", "event"),
+                      scenarios=BEV_SCENARIOS, timing_sensitive=BEV_TIMING_SENSITIVE,
+                      deliberate=BEV_DISAGREEMENTS)
+
+
+@BEV.parametrize
 def test_bufferevent_differential(scenario, method):
-    fn, expected = BEV_SCENARIOS[scenario]
-    attempts = 3 if scenario in BEV_TIMING_SENSITIVE else 1
-    for attempt in range(attempts):
-        try:
-            bev_differential(method, fn, expected)
-            return
-        except AssertionError:
-            if attempt == attempts - 1:
-                raise
+    BEV.check(scenario, method)
 
 
 def test_constants_match_libevent():
