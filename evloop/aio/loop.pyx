@@ -457,23 +457,44 @@ cdef class Loop:
         queue."""
         cdef EventBase base = self.base
         cdef int64_t tv
+        cdef int early = 0
         if base.freed:
             raise RuntimeError("Event loop is closed")
-        if base.event_count_active or self.c_stopping:
-            tv = 0
-        else:
-            tv = timeout_next(base)
         base.running_loop = True
         base.owner_thread = <long>PyThread_get_thread_ident()
         base.n_deferreds_queued = 0
         try:
-            make_later_active(base)
-            base.tv_cache_ns = 0
-            base.backend.dispatch(base, tv)
-            update_time_cache(base)
-            timeout_process(base)
-            if base.event_count_active:
-                process_active(base)
+            if (base.event_count_active == 1 and not self.c_stopping
+                    and self.ready_ev.flags & C_EVLIST_ACTIVE_LATER):
+                # Only the ready queue is pending: finish asyncio's iteration
+                # before polling (uvloop's order), so that a chain such as
+                # I/O callback -> future -> task costs one poll, not two.
+                # This batch is an asyncio iteration whose poll found
+                # nothing: the ready queue, then the timers that expired;
+                # the rest of the pass is the next iteration (poll, what
+                # this batch scheduled, the I/O callbacks, the timers).
+                # stop() called by this batch ends the pass here, as asyncio
+                # ends that iteration.  With nothing else active, no
+                # libevent-face priority is passed over.
+                make_later_active(base)
+                update_time_cache(base)
+                timeout_process(base)
+                early = process_active(base)
+                base.tv_cache_ns = 0
+                if early >= 0 and self.c_stopping:
+                    early = -1
+            if early >= 0:     # (< 0: loopbreak, an exception or stop())
+                if base.event_count_active or self.c_stopping:
+                    tv = 0
+                else:
+                    tv = timeout_next(base)
+                make_later_active(base)
+                base.tv_cache_ns = 0
+                base.backend.dispatch(base, tv)
+                update_time_cache(base)
+                timeout_process(base)
+                if base.event_count_active:
+                    process_active(base)
         finally:
             base.running_loop = False
             base.tv_cache_ns = 0
