@@ -92,11 +92,17 @@ cdef int timeout_process(EventBase base) except -1:
 
 
 cdef int make_later_active(EventBase base) except -1:
+    # queue_remove_later + queue_insert_active, without unpinning and
+    # re-pinning the event in between: it stays held and counted (an event
+    # is never both ACTIVE and ACTIVE_LATER, see event_active_nolock).
     cdef Event ev
     while base.later.head is not NULL:
         ev = <Event>base.later.head
-        queue_remove_later(base, ev)
-        queue_insert_active(base, ev)
+        q_unlink(&base.later, ev)
+        ev.flags = (ev.flags & ~C_EVLIST_ACTIVE_LATER) | C_EVLIST_ACTIVE
+        if ev.pri >= base.nqueues:
+            ev.pri = base.nqueues - 1
+        q_append(&base.queues[ev.pri], ev)
     return 0
 
 
