@@ -6,7 +6,8 @@
 # and replaces the selector loop's engine — the ready queue, timers, the
 # _run_once pass, readers/writers, signals — while the stdlib supplies
 # the cold paths written against that engine (create_connection's Happy
-# Eyeballs, create_server, sock_*, pipes, subprocess watchers, SSL).
+# Eyeballs, create_server, sock_connect, pipes, subprocess watchers, SSL;
+# the hot sock_* coroutines are compiled in aio/sockops.pyx).
 #
 # The mapping:
 # * call_soon appends a Handle to `_ready` and activates one internal

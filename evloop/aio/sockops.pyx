@@ -107,20 +107,10 @@ cdef object c_recv_bytes(int fd, Py_ssize_t n):
     cdef int err
     cdef object b
     cdef PyObject *pb
-    if n <= RECV_BUF_SIZE:
-        # The loop's 256 KiB buffer (transports.pyx) and one copy of what
-        # arrived: no allocation of n bytes for a short message.
-        while True:
-            got = c_recv(fd, RECV_BUF, <size_t>n, 0)
-            if got >= 0:
-                return PyBytes_FromStringAndSize(RECV_BUF, got)
-            err = errno
-            if err == EINTR:
-                PyErr_CheckSignals()
-                continue
-            if err == EAGAIN or err == EWOULDBLOCK:
-                return _AGAIN
-            raise OSError(err, _os.strerror(err))
+    if n == 0:
+        return b""          # as sock.recv(0): no system call
+    # Into a bytes of n, shrunk in place to what arrived (no copy; the
+    # socket module's recv() does the same).
     b = PyBytes_FromStringAndSize(NULL, n)
     while True:
         got = c_recv(fd, PyBytes_AS_STRING(b), <size_t>n, 0)
@@ -151,6 +141,8 @@ cdef object c_recv_into(int fd, object buf):
     cdef int err
     PyObject_GetBuffer(buf, &view, PyBUF_WRITABLE)
     try:
+        if view.len == 0:
+            return 0        # as sock.recv_into() of an empty buffer
         while True:
             got = c_recv(fd, view.buf, <size_t>view.len, 0)
             if got >= 0:
