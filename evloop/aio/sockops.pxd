@@ -17,7 +17,6 @@ cdef class SockWatcher(FdWatcher):
     cdef Py_ssize_t pos              # OP_SENDALL: bytes of arg sent so far
     cdef object arg                  # buffer / data (memoryview) / bufsize
     cdef object arg2                 # OP_SENDTO address, OP_RECVFROM_INTO nbytes
-    cdef bint maybe_more             # the last read may have left data: try the syscall first
 
     cdef bint owned_by(self, object sock)
     cdef int wait(self, object fut, int op, object sock, bint cfast,

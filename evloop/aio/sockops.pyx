@@ -24,12 +24,15 @@
 #   removal): when it fires with nobody waiting it deletes itself (else
 #   level-triggered readiness would fire every pass).
 # * sock_recv / sock_recv_into on a socket whose read watcher is registered
-#   and idle, and whose last read did not fill the buffer (so the socket was
-#   most likely drained), waits for readiness without trying: no EAGAIN
-#   recv, no epoll_ctl.  Otherwise it tries the system call first, as
-#   asyncio does.  A ping-pong request costs one recv, one send and a share
-#   of epoll_wait.  Whether the wait-first guess is right only changes the
-#   cost, never the result: the watcher is level-triggered.
+#   and idle waits for readiness without trying: no EAGAIN recv, no
+#   epoll_ctl.  The watcher being still registered means it has not fired
+#   since the last read: the socket is most likely drained.  Otherwise
+#   (first call, or the watcher fired with nobody waiting and left) it
+#   tries the system call first, as asyncio does.  A ping-pong request
+#   costs one recv, one send and a share of epoll_wait.  The guess only
+#   changes the cost, never the result: the watcher is level-triggered, and
+#   if data came in the same pass the watcher is already active and runs
+#   after the task that started waiting.
 # * recv, recv_into and send are done in C on the socket's fd (errors as
 #   OSError from errno, EINTR retried, EAGAIN means wait); recvfrom,
 #   recvfrom_into, sendto and accept call the socket's own methods (they
@@ -213,7 +216,6 @@ cdef class SockWatcher(FdWatcher):
         self.pos = 0
         self.arg = arg
         self.arg2 = arg2
-        self.maybe_more = False
         return 0
 
     cdef int drop(self) except -1:
@@ -303,20 +305,14 @@ cdef object sock_attempt(SockWatcher w):
     cdef Py_ssize_t n, total = 0
     if op == OP_RECV:
         if w.cfast:
-            r = c_recv_bytes(sock.fileno(), w.n)
-            if r is not _AGAIN:
-                w.maybe_more = PyBytes_GET_SIZE(r) == w.n
-            return r
+            return c_recv_bytes(sock.fileno(), w.n)
         try:
             return sock.recv(w.arg)
         except (BlockingIOError, InterruptedError):
             return _AGAIN
     if op == OP_RECV_INTO:
         if w.cfast:
-            r = c_recv_into(sock.fileno(), w.arg)
-            if r is not _AGAIN:
-                w.maybe_more = <Py_ssize_t>r == w.n
-            return r
+            return c_recv_into(sock.fileno(), w.arg)
         try:
             return sock.recv_into(w.arg)
         except (BlockingIOError, InterruptedError):
@@ -334,7 +330,6 @@ cdef object sock_attempt(SockWatcher w):
             return _AGAIN
         w.pos += n
         return None if w.pos == len(w.arg) else _AGAIN
-    w.maybe_more = True
     try:
         if op == OP_RECVFROM:
             return sock.recvfrom(w.arg)
@@ -387,9 +382,9 @@ cdef int ensure_no_transport(Loop loop, int fd) except -1:
 
 
 cdef SockWatcher idle_reader(Loop loop, int fd, object sock):
-    """fd's read watcher if it is registered for sock, idle, and its last
-    read left the socket drained: wait for readiness without trying.  None
-    otherwise.  A watcher of another socket object on the same fd number
+    """fd's read watcher if it is registered for sock and idle: wait for
+    readiness without trying.  None otherwise (a waiting operation: try
+    first, as asyncio does).  A watcher of another socket object on the same fd number
     (the old socket was closed, the number reused) is dropped."""
     cdef SockWatcher w
     cdef object o
@@ -402,7 +397,7 @@ cdef SockWatcher idle_reader(Loop loop, int fd, object sock):
     if not w.owned_by(sock):
         w.drop()
         return None
-    if w.maybe_more or w.live():
+    if w.live():
         return None
     return w
 
