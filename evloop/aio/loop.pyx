@@ -479,8 +479,9 @@ cdef class Loop:
         if type(old) is SockWatcher:
             # A sock_* watcher: replaced like any reader (a waiting
             # operation is left pending, as asyncio's _add_reader cancels
-            # the replaced handle).
-            (<SockWatcher>old).drop()
+            # the replaced handle; it fails with EBADF if its socket was
+            # closed meanwhile).
+            (<SockWatcher>old).drop_stale()
             old = None
         if old is not None:
             # Same fd again: replace the callback, keep the registration

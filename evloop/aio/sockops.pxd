@@ -22,6 +22,7 @@ cdef class SockWatcher(FdWatcher):
     cdef int wait(self, object fut, int op, object sock, bint cfast,
                   Py_ssize_t n, object arg, object arg2) except -1
     cdef int drop(self) except -1
+    cdef int drop_stale(self) except -1
     cdef int live(self) except -1
     cdef int finish(self) except -1
 

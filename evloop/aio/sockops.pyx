@@ -236,14 +236,43 @@ cdef class SockWatcher(FdWatcher):
     cdef int live(self) except -1:
         return self.fut is not None and not self.fut.done()
 
+    cdef int drop_stale(self) except -1:
+        """Drop a watcher whose fd was taken over.  If an operation waits
+        and its socket no longer has this fd (closed or detached: epoll
+        forgot the registration, the number is someone else's), fail it
+        with EBADF — what its recv()/send() would raise — instead of
+        leaving it pending forever.  A waiter whose socket is still open is
+        left pending, as asyncio's _add_reader leaves a replaced one."""
+        cdef object fut = self.fut
+        cdef int fd = -1
+        if self.live():
+            try:
+                fd = self.sock.fileno()
+            except Exception:
+                fd = -1
+            if fd != self.fd:
+                self.drop()
+                fut.set_exception(OSError(EBADF, _os.strerror(EBADF)))
+                return 0
+        self.drop()
+        return 0
+
     cdef int _fd_claimed(self, Event newcomer) except -1:
         # Another event is being added on our fd (evmap_io_claim).  While an
-        # operation waits, both may watch the fd (libevent allows several
-        # events per fd).  An idle watcher steps aside, unless the newcomer
-        # is the other direction's watcher of the same socket.
+        # operation waits on an open socket, both may watch the fd (libevent
+        # allows several events per fd).  An idle watcher, or one whose
+        # socket was closed, steps aside, unless the newcomer is the other
+        # direction's watcher of the same socket.
         cdef SockWatcher other
+        cdef object sock
         if self.live():
-            return 0
+            sock = self.sock
+            try:
+                if sock.fileno() == self.fd:
+                    return 0
+            except Exception:
+                pass
+            return self.drop_stale()
         if type(newcomer) is SockWatcher:
             other = <SockWatcher>newcomer
             if other.weak and self.owned_by(<object>PyWeakref_GET_OBJECT(other.owner)):
@@ -395,7 +424,7 @@ cdef SockWatcher idle_reader(Loop loop, int fd, object sock):
         return None
     w = <SockWatcher>o
     if not w.owned_by(sock):
-        w.drop()
+        w.drop_stale()
         return None
     if w.live():
         return None
@@ -417,7 +446,7 @@ cdef SockWatcher sock_watcher(Loop loop, int fd, object sock, int what):
             w = <SockWatcher>o
             if w.owned_by(sock):
                 return w
-            w.drop()
+            w.drop_stale()
         else:
             (<object>loop)._remove_watcher(fd, table)
     if fd < 0:

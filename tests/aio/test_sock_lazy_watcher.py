@@ -9,9 +9,9 @@ These tests look at the watchers through ``loop.event_base.foreach_event``
 and check that nothing is lost or leaked when fd numbers are reused.
 """
 import asyncio
+import errno
 import gc
 import socket
-import warnings
 import weakref
 
 import pytest
@@ -402,7 +402,8 @@ def test_idle_watcher_other_socket_same_number_is_dropped(loop):
 
 def test_closed_socket_while_waiting_fails_with_ebadf_not_other_fd(loop):
     # A socket closed while its sock_recv waits must never read another
-    # socket that got the same fd number.
+    # socket that got the same fd number; its operation fails with EBADF
+    # (what its recv() raises) when the number is taken over.
     a, b = nonblocking_pair()
 
     async def main():
@@ -416,23 +417,77 @@ def test_closed_socket_while_waiting_fails_with_ebadf_not_other_fd(loop):
         try:
             for s in [new] + others:
                 s.setblocking(False)
-            # The new socket registers the fd again (as an add_reader would).
             r = loop.create_task(loop.sock_recv(new, 100))
             await asyncio.sleep(0.005)
             peer.send(b"for new only")
             assert await asyncio.wait_for(r, 2) == b"for new only"
-            assert not t.done() or isinstance(t.exception(), OSError)
+            assert t.done()
+            with pytest.raises(OSError) as info:
+                t.result()
+            assert info.value.errno == errno.EBADF
         finally:
-            t.cancel()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                try:
-                    await t
-                except (asyncio.CancelledError, OSError):
-                    pass
             new.close()
             for s in others:
                 s.close()
         return True
 
     assert run(loop, main())
+
+
+@pytest.mark.parametrize("taker", ["transport", "event", "add_reader"])
+def test_fd_of_closed_socket_with_waiting_recv_taken_over(loop, taker):
+    # The old socket's sock_recv still waits when its fd number is taken by
+    # a transport / a libevent-face Event / add_reader: the newcomer must
+    # get its events, the old operation fails with EBADF.
+    a, b = nonblocking_pair()
+
+    class Collect(asyncio.Protocol):
+        def __init__(self):
+            self.data = loop.create_future()
+
+        def data_received(self, data):
+            if not self.data.done():
+                self.data.set_result(data)
+
+    async def main():
+        t = loop.create_task(loop.sock_recv(a, 100))
+        await asyncio.sleep(0.005)
+        fd = a.fileno()
+        a.close()
+        b.close()
+        new, others = reuse_fd(fd, socket.socketpair)
+        peer = others[0]
+        ev = tr = None
+        try:
+            if taker == "transport":
+                tr, proto = await loop.create_connection(Collect, sock=new)
+                got = proto.data
+            elif taker == "event":
+                got = loop.create_future()
+                ev = evloop.Event(loop.event_base, new.fileno(), evloop.EV_READ,
+                                  lambda fd, what, arg: got.done() or got.set_result(new.recv(100)))
+                ev.add()
+            else:
+                got = loop.create_future()
+                new.setblocking(False)
+                loop.add_reader(new, lambda: got.done() or got.set_result(new.recv(100)))
+            peer.send(b"newcomer")
+            data = await asyncio.wait_for(got, 2)
+            assert t.done()
+            with pytest.raises(OSError) as info:
+                t.result()
+            assert info.value.errno == errno.EBADF
+            return data
+        finally:
+            if ev is not None:
+                ev.delete()
+            if taker == "add_reader":
+                loop.remove_reader(new)
+            if tr is not None:
+                tr.close()
+                await asyncio.sleep(0.01)
+            new.close()
+            for s in others:
+                s.close()
+
+    assert run(loop, main()) == b"newcomer"
