@@ -55,7 +55,11 @@
 # closed meanwhile is harmless: the epoll backend ignores EBADF/ENOENT when
 # deleting.  At fire time the watcher asks the socket for its fd again, so
 # an operation on a socket closed meanwhile fails with EBADF (as asyncio's
-# sock.recv() would) instead of reading another socket's fd.
+# sock.recv() would) instead of reading another socket's fd.  A watcher
+# whose operation still waits is kept when another event joins its fd —
+# unless its socket no longer has that fd: then it is dropped and the
+# operation fails with EBADF (drop_stale), since its registration would
+# otherwise hide the fd from the newcomer.
 #
 # Observable behaviour is asyncio's: the same checks in the same order
 # (SSLSocket: TypeError; debug mode and a socket with a timeout:

@@ -491,3 +491,43 @@ def test_fd_of_closed_socket_with_waiting_recv_taken_over(loop, taker):
                 s.close()
 
     assert run(loop, main()) == b"newcomer"
+
+
+def test_remove_reader_drops_idle_watcher_and_returns_false(loop):
+    # An idle lazy watcher is not a reader (asyncio would have removed its
+    # reader already): remove_reader says False, and the watcher is gone.
+    a, b = nonblocking_pair()
+
+    async def main():
+        await recv_once(loop, a, b)
+        assert sock_watchers(loop) == [(a.fileno(), "read")]
+        assert loop.remove_reader(a) is False
+        assert sock_watchers(loop) == []
+        # sock_recv still works afterwards (registers again)
+        return await recv_once(loop, a, b, b"again")
+
+    try:
+        assert run(loop, main()) == b"again"
+    finally:
+        a.close()
+        b.close()
+
+
+def test_add_writer_on_fd_with_idle_reader(loop):
+    # add_writer on the same fd takes it over: the idle reader steps aside
+    # (the fd_yield hook) and both the writer and later sock_recv work.
+    a, b = nonblocking_pair()
+
+    async def main():
+        await recv_once(loop, a, b)
+        writable = loop.create_future()
+        loop.add_writer(a, lambda: writable.done() or writable.set_result(True))
+        assert await asyncio.wait_for(writable, 2)
+        assert loop.remove_writer(a) is True
+        return await recv_once(loop, a, b, b"still reads")
+
+    try:
+        assert run(loop, main()) == b"still reads"
+    finally:
+        a.close()
+        b.close()
