@@ -97,6 +97,11 @@ cdef enum:
     OP_SENDALL = 6
     OP_SENDTO = 7
 
+cdef enum:
+    # sock_recv(n) reads straight into a bytes of n up to this size; glibc
+    # serves mallocs below 128 KiB (its default mmap threshold) from the heap.
+    RECV_DIRECT_MAX = 120 * 1024
+
 cdef object _AGAIN = object()          # "would block": wait for readiness
 cdef object _PySocket = _socket.socket
 cdef object _CSocket = _csocket.socket
@@ -116,6 +121,25 @@ cdef object c_recv_bytes(int fd, Py_ssize_t n):
     cdef PyObject *pb
     if n == 0:
         return b""          # as sock.recv(0): no system call
+    if n > RECV_DIRECT_MAX:
+        # A bytes this large would be mmap'ed by glibc and unmapped or
+        # mremap'ed again after the read (three system calls and page
+        # faults per call; docs/benchmarks.md).  Read at most the loop's
+        # 256 KiB buffer instead and copy out what arrived: recv() may
+        # return less than asked.
+        if n > RECV_BUF_SIZE:
+            n = RECV_BUF_SIZE
+        while True:
+            got = c_recv(fd, RECV_BUF, <size_t>n, 0)
+            if got >= 0:
+                return PyBytes_FromStringAndSize(RECV_BUF, got)
+            err = errno
+            if err == EINTR:
+                PyErr_CheckSignals()
+                continue
+            if err == EAGAIN or err == EWOULDBLOCK:
+                return _AGAIN
+            raise OSError(err, _os.strerror(err))
     # Into a bytes of n, shrunk in place to what arrived (no copy; the
     # socket module's recv() does the same).
     b = PyBytes_FromStringAndSize(NULL, n)

@@ -6,7 +6,8 @@ watcher deletes itself when it fires with nobody waiting, and steps aside
 when the fd is taken by anything else: another socket object with the same
 fd number, add_reader, a transport, a libevent-face Event, loop close.
 These tests look at the watchers through ``loop.event_base.foreach_event``
-and check that nothing is lost or leaked when fd numbers are reused.
+and check that nothing is lost or leaked when fd numbers are reused.  Also
+evloop-only: a sock_recv of more than 120 KiB reads at most 256 KiB.
 """
 import asyncio
 import errno
@@ -528,6 +529,32 @@ def test_add_writer_on_fd_with_idle_reader(loop):
 
     try:
         assert run(loop, main()) == b"still reads"
+    finally:
+        a.close()
+        b.close()
+
+
+def test_large_recv_size_reads_through_loop_buffer(loop):
+    # sock_recv(n) with n above 120 KiB reads at most the loop's 256 KiB
+    # buffer per call (no mmap'ed bytes of n per call); nothing is lost.
+    a, b = nonblocking_pair()
+    b.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+    payload = bytes(range(256)) * 2048       # 512 KiB
+
+    async def main():
+        writer = loop.create_task(loop.sock_sendall(b, payload))
+        got = []
+        total = 0
+        while total < len(payload):
+            chunk = await loop.sock_recv(a, 8 << 20)
+            assert 0 < len(chunk) <= 256 * 1024
+            got.append(chunk)
+            total += len(chunk)
+        await writer
+        return b"".join(got)
+
+    try:
+        assert run(loop, main()) == payload
     finally:
         a.close()
         b.close()
