@@ -13,7 +13,7 @@ cdef class SockWatcher(FdWatcher):
     cdef object sock                 # that operation's socket (strong, only while waiting)
     cdef int op                      # OP_*: what to do when the fd is ready
     cdef bint cfast                  # do recv/send in C on the socket's fd
-    cdef Py_ssize_t n                # OP_RECV: the size asked for
+    cdef Py_ssize_t n                # OP_RECV: the size asked for (OP_RECV_INTO: the buffer's)
     cdef Py_ssize_t pos              # OP_SENDALL: bytes of arg sent so far
     cdef object arg                  # buffer / data (memoryview) / bufsize
     cdef object arg2                 # OP_SENDTO address, OP_RECVFROM_INTO nbytes
