@@ -4,9 +4,13 @@
 the compiled ``evloop._evloop.Loop`` (first in the MRO): the ready queue,
 timers, the ``_run_once`` pass, readers/writers and signal handlers run on
 an ``EventBase`` (``loop.event_base``), which libevent-face ``Event``\\ s can
-share.  What the stdlib writes against that engine (Happy Eyeballs in
-``create_connection``, ``create_server``, the ``sock_*`` methods, pipes,
-subprocess watchers, SSL) is inherited unchanged.
+share.  The hot ``sock_*`` coroutines (``sock_recv``, ``sock_recv_into``,
+``sock_sendall``, ``sock_accept``, and ``sock_recvfrom``,
+``sock_recvfrom_into``, ``sock_sendto``, also on Python 3.10) are compiled
+too (``aio/sockops.pyx``).  What the stdlib writes against that engine
+(Happy Eyeballs in ``create_connection``, ``create_server``,
+``sock_connect``, ``sock_sendfile``, pipes, subprocess watchers, SSL) is
+inherited unchanged.
 
 Differences from asyncio: none intended.  Where evloop's behaviour differs
 anyway, ``tests/aio`` has an ``xfail`` saying why.

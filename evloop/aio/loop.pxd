@@ -49,6 +49,7 @@ cdef class Loop:
     cdef bint c_stopping             # asyncio's _stopping
     cdef object ready_append         # bound _ready.append
     cdef object ready_popleft        # bound _ready.popleft
+    cdef object transports_data      # _transports.data (fd -> weakref), cached by sockops
 
     cdef int _schedule_ready(self) except -1
     cdef Handle _new_handle(self, object callback, object args, object context)

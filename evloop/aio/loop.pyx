@@ -6,7 +6,8 @@
 # and replaces the selector loop's engine — the ready queue, timers, the
 # _run_once pass, readers/writers, signals — while the stdlib supplies
 # the cold paths written against that engine (create_connection's Happy
-# Eyeballs, create_server, sock_*, pipes, subprocess watchers, SSL).
+# Eyeballs, create_server, sock_connect, pipes, subprocess watchers, SSL;
+# the hot sock_* coroutines are compiled in aio/sockops.pyx).
 #
 # The mapping:
 # * call_soon appends a Handle to `_ready` and activates one internal
@@ -20,6 +21,7 @@
 # * add_signal_handler is a persistent SignalWatcher (EV_SIGNAL);
 # * _run_once is one pass of event_base_loop (core/base.pyx steps 2–7).
 
+import _asyncio as _casyncio
 import asyncio as _asyncio
 import collections as _collections
 import contextvars as _contextvars
@@ -40,6 +42,7 @@ cdef object _Future = _asyncio.Future
 cdef object _Task = _asyncio.Task
 cdef object _BaseEventLoop = _asyncio.BaseEventLoop
 cdef bint _PY_LT_311 = _sys2.version_info < (3, 11)
+cdef object _CFuture = _casyncio.Future
 cdef object _new_deque = _collections.deque
 
 
@@ -528,6 +531,13 @@ cdef class Loop:
             raise ValueError(f"Invalid file descriptor: {fd}")
         h = self._new_handle(callback, args, None)
         old = table.get(fd)
+        if type(old) is SockWatcher:
+            # A sock_* watcher: replaced like any reader (a waiting
+            # operation is left pending, as asyncio's _add_reader cancels
+            # the replaced handle; it fails with EBADF if its socket was
+            # closed meanwhile).
+            (<SockWatcher>old).drop_stale()
+            old = None
         if old is not None:
             # Same fd again: replace the callback, keep the registration
             # (asyncio modifies the selector key the same way).
@@ -560,12 +570,74 @@ cdef class Loop:
         old = table.pop(fd, None)
         if old is None:
             return False
+        if type(old) is SockWatcher:
+            # True only if a sock_* operation was waiting (asyncio's reader
+            # handle); an idle lazy watcher is not a reader.
+            live = (<SockWatcher>old).live()
+            (<SockWatcher>old).drop()
+            return bool(live)
         w = <FdWatcher>old
         event_del_nolock(self.base, w, False)
         if w.h is not None:
             w.h.cancel()
             w.h = None
         return True
+
+    # -- sock_* coroutines (bodies in aio/sockops.pyx) -------------------
+    #
+    # Thin async def methods, so they stay coroutine functions (a task can
+    # be made of them): each body returns the result at once or a Future.
+
+    async def sock_recv(self, sock, n):
+        """Receive up to n bytes from sock (non-blocking); b"" at EOF."""
+        r = sock_recv_c(self, sock, n)
+        if type(r) is _CFuture:
+            return await r
+        return r
+
+    async def sock_recv_into(self, sock, buf):
+        """Receive into the writable buffer buf; the number of bytes."""
+        r = sock_recv_into_c(self, sock, buf)
+        if type(r) is _CFuture:
+            return await r
+        return r
+
+    async def sock_recvfrom(self, sock, bufsize):
+        """Receive a datagram of up to bufsize bytes: (data, address)."""
+        r = sock_recvfrom_c(self, sock, bufsize)
+        if type(r) is _CFuture:
+            return await r
+        return r
+
+    async def sock_recvfrom_into(self, sock, buf, nbytes=0):
+        """Receive a datagram into buf (at most nbytes, 0 = len(buf)):
+        (nbytes, address)."""
+        r = sock_recvfrom_into_c(self, sock, buf, nbytes)
+        if type(r) is _CFuture:
+            return await r
+        return r
+
+    async def sock_sendall(self, sock, data):
+        """Send all of data; None once the kernel took the last byte."""
+        r = sock_sendall_c(self, sock, data)
+        if type(r) is _CFuture:
+            return await r
+        return r
+
+    async def sock_sendto(self, sock, data, address):
+        """Send a datagram to address; the number of bytes sent."""
+        r = sock_sendto_c(self, sock, data, address)
+        if type(r) is _CFuture:
+            return await r
+        return r
+
+    async def sock_accept(self, sock):
+        """Accept a connection on the listening sock: (conn, address),
+        conn non-blocking."""
+        r = sock_accept_c(self, sock)
+        if type(r) is _CFuture:
+            return await r
+        return r
 
     # -- signals ---------------------------------------------------------
 
@@ -592,6 +664,7 @@ cdef class Loop:
     def _free_engine(self):
         """Close the base (after asyncio's own close)."""
         cdef FdWatcher w
+        sock_watchers_clear(self)
         for table in (self.readers, self.writers):
             for w in table.values():
                 if w.h is not None:

@@ -26,6 +26,7 @@ cdef struct EvmapEntry:
     uint16_t nclose
     uint16_t nsig
     uint16_t et       # EV_ET if the backend watches the fd edge-triggered
+    uint16_t nyield   # events with Event.fd_yield set (evmap_io_claim)
 
 
 cdef class EventConfig:
@@ -87,9 +88,13 @@ cdef class Event:
     cdef PyObject *io_prev
     cdef int ncalls              # signal deliveries left to run
     cdef int *pncalls            # points at the running signal loop counter
+    cdef bint fd_yield           # evloop extension: told (_fd_claimed) when another
+                                 # event is added on its fd; the asyncio face's lazy
+                                 # sock_* watchers use it to step aside (evmap_io_claim)
 
     cdef EventBase _usable(self, str what)
     cdef int _run_custom(self) except -1   # CLOSURE_CUSTOM: subclasses' own run
+    cdef int _fd_claimed(self, Event newcomer) except -1  # fd_yield: newcomer is being added on our fd
 
 
 

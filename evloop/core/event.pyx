@@ -462,6 +462,10 @@ cdef class Event:
         # timer handles and fd watchers), whose closure is CLOSURE_CUSTOM.
         return 0
 
+    cdef int _fd_claimed(self, Event newcomer) except -1:
+        # Overridden by the events that set fd_yield (evmap_io_claim).
+        return 0
+
     def _assign(self, base, fd, what, callback, arg):
         cdef EventBase b = usable_base(base, "create an event")
         cdef int events, ifd

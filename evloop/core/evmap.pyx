@@ -58,6 +58,8 @@ cdef int evmap_io_add(EventBase base, Event ev) except -1:
     cdef int old, new, et
     if fd >= base.io_map_size:
         io_map_grow(base, fd)
+    if base.io_map[fd].nyield:
+        evmap_io_claim(base, fd, ev)
     ent = &base.io_map[fd]
     old = entry_mask(ent)
     if debug_mode and ent.head is not NULL and \
@@ -83,7 +85,34 @@ cdef int evmap_io_add(EventBase base, Event ev) except -1:
         ent.nwrite += 1
     if ev.events & C_EV_CLOSED:
         ent.nclose += 1
+    if ev.fd_yield:
+        ent.nyield += 1
     list_insert_head(ent, ev)
+    return 0
+
+
+cdef int evmap_io_claim(EventBase base, int fd, Event newcomer) except -1:
+    """evloop extension (no libevent counterpart): before ``newcomer`` is
+    registered on fd, tell every fd_yield event of fd, which may delete
+    itself (Event._fd_claimed).
+
+    The asyncio face keeps its sock_* read watchers registered between
+    calls (aio/sockops.pyx).  Such an idle watcher may belong to a socket
+    that was closed since (epoll dropped the registration with the file),
+    and the fd number may now be another socket's: if the evmap still
+    counted it, adding an event for the new socket would not grow the
+    watched mask, the backend would not be told, and the new event would
+    never fire.  Stepping aside first makes the add start from the fd's
+    true state.  The events are collected first: a callee may delete
+    itself (and drop references) while we walk."""
+    cdef PyObject *p = base.io_map[fd].head
+    cdef list todo = []
+    while p is not NULL:
+        if (<Event>p).fd_yield:
+            todo.append(<Event>p)
+        p = (<Event>p).io_next
+    for ev in todo:
+        (<Event>ev)._fd_claimed(newcomer)
     return 0
 
 
@@ -104,6 +133,8 @@ cdef int evmap_io_del(EventBase base, Event ev) except -1:
         ent.nwrite -= 1
     if ev.events & C_EV_CLOSED:
         ent.nclose -= 1
+    if ev.fd_yield:
+        ent.nyield -= 1
     list_remove(ent, ev)
     new = entry_mask(ent)
     if new != old:
