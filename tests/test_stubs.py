@@ -21,13 +21,13 @@ def _stub_names():
     tree = ast.parse(STUB.read_text())
     top, classes = set(), {}
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             top.add(node.name)
         elif isinstance(node, ast.ClassDef):
             top.add(node.name)
             members = set()
             for item in node.body:
-                if isinstance(item, ast.FunctionDef):
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     members.add(item.name)
                 elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
                     members.add(item.target.id)
