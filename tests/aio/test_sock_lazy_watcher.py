@@ -10,6 +10,7 @@ and check that nothing is lost or leaked when fd numbers are reused.  Also
 evloop-only: a sock_recv of more than 120 KiB reads at most 256 KiB.
 """
 import asyncio
+import contextlib
 import errno
 import gc
 import socket
@@ -157,6 +158,27 @@ def reuse_fd(number, make):
     pytest.fail(f"fd {number} was not reused")
 
 
+@contextlib.asynccontextmanager
+async def stale_fd_reused(loop):
+    """A socketpair read once with sock_recv (its lazy watcher stays
+    registered), closed, and its fd number handed to a new socketpair:
+    yields (new socket with that number, its peer); closes both after."""
+    a, b = nonblocking_pair()
+    try:
+        await recv_once(loop, a, b)
+        fd = a.fileno()
+    finally:
+        a.close()
+        b.close()
+    new, others = reuse_fd(fd, socket.socketpair)
+    try:
+        yield new, others[0]
+    finally:
+        new.close()
+        for s in others:
+            s.close()
+
+
 def test_closed_socket_fd_reused_by_socketpair(loop):
     a, b = nonblocking_pair()
 
@@ -231,8 +253,6 @@ def test_closed_socket_fd_reused_by_accept(loop):
 
 
 def test_reused_fd_taken_by_transport(loop):
-    a, b = nonblocking_pair()
-
     class Collect(asyncio.Protocol):
         def __init__(self):
             self.data = loop.create_future()
@@ -242,77 +262,45 @@ def test_reused_fd_taken_by_transport(loop):
                 self.data.set_result(data)
 
     async def main():
-        await recv_once(loop, a, b)
-        fd = a.fileno()
-        a.close()
-        b.close()
-        new, others = reuse_fd(fd, socket.socketpair)
-        peer = others[0]
-        try:
+        async with stale_fd_reused(loop) as (new, peer):
             tr, proto = await loop.create_connection(Collect, sock=new)
             peer.setblocking(False)
             await loop.sock_sendall(peer, b"to the transport")
             data = await asyncio.wait_for(proto.data, 2)
             tr.close()
             await asyncio.sleep(0.01)
-        finally:
-            new.close()
-            for s in others:
-                s.close()
         return data
 
     assert run(loop, main()) == b"to the transport"
 
 
 def test_reused_fd_taken_by_add_reader(loop):
-    a, b = nonblocking_pair()
-
     async def main():
-        await recv_once(loop, a, b)
-        fd = a.fileno()
-        a.close()
-        b.close()
-        new, others = reuse_fd(fd, socket.socketpair)
-        peer = others[0]
-        try:
+        async with stale_fd_reused(loop) as (new, peer):
             fired = loop.create_future()
             loop.add_reader(new, lambda: fired.done() or fired.set_result(new.recv(100)))
             assert sock_watchers(loop) == []
             peer.send(b"to the reader")
             data = await asyncio.wait_for(fired, 2)
             assert loop.remove_reader(new)
-        finally:
-            new.close()
-            for s in others:
-                s.close()
         return data
 
     assert run(loop, main()) == b"to the reader"
 
 
 def test_reused_fd_taken_by_libevent_event(loop):
-    a, b = nonblocking_pair()
-
     async def main():
-        await recv_once(loop, a, b)
-        fd = a.fileno()
-        a.close()
-        b.close()
-        new, others = reuse_fd(fd, socket.socketpair)
-        peer = others[0]
-        fired = loop.create_future()
-        ev = evloop.Event(loop.event_base, new.fileno(), evloop.EV_READ,
-                          lambda fd, what, arg: fired.done() or fired.set_result(what))
-        try:
-            ev.add()
-            assert sock_watchers(loop) == []
-            peer.send(b"!")
-            return await asyncio.wait_for(fired, 2)
-        finally:
-            ev.delete()
-            new.close()
-            for s in others:
-                s.close()
+        async with stale_fd_reused(loop) as (new, peer):
+            fired = loop.create_future()
+            ev = evloop.Event(loop.event_base, new.fileno(), evloop.EV_READ,
+                              lambda fd, what, arg: fired.done() or fired.set_result(what))
+            try:
+                ev.add()
+                assert sock_watchers(loop) == []
+                peer.send(b"!")
+                return await asyncio.wait_for(fired, 2)
+            finally:
+                ev.delete()
 
     assert run(loop, main()) & evloop.EV_READ
 
