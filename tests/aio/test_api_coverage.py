@@ -62,6 +62,21 @@ async def _server_side(sprotos):
     return sp
 
 
+async def _echo_and_close(tr, pr, sprotos, server, payload):
+    """Send payload over the client transport, wait for its echo, then close
+    the client, the server side and the server; returns (peername, echo)."""
+    try:
+        peer = tr.get_extra_info("peername")
+        tr.write(payload)
+        got = await pr.wait_for_bytes(len(payload))
+    finally:
+        tr.close()
+        await pr.lost
+        await (await _server_side(sprotos)).lost
+        await _close_server(server)
+    return peer, got
+
+
 async def _until(predicate, what, timeout=5.0):
     """Poll ``predicate`` (no timing assertion: only a safety limit)."""
     loop = asyncio.get_running_loop()
@@ -155,15 +170,7 @@ def test_create_connection_skips_refusing_candidates(loop, delay, interleave):
             tr, pr = await loop.create_connection(
                 lambda: Recorder(loop), MULTI_HOST, 4242,
                 happy_eyeballs_delay=delay, interleave=interleave)
-            try:
-                peer = tr.get_extra_info("peername")
-                tr.write(b"eyeballs")
-                got = await pr.wait_for_bytes(8)
-            finally:
-                tr.close()
-                await pr.lost
-                await (await _server_side(sprotos)).lost
-                await _close_server(server)
+            peer, got = await _echo_and_close(tr, pr, sprotos, server, b"eyeballs")
             return lookups, peer, addr, got
 
         lookups, peer, addr, got = run(loop, main())
@@ -219,15 +226,7 @@ def test_create_connection_happy_eyeballs_cancels_an_unanswered_attempt(loop):
             _install_resolver(loop, [lsock.getsockname(), addr])
             tr, pr = await loop.create_connection(lambda: Recorder(loop), MULTI_HOST, 4242,
                                                   happy_eyeballs_delay=0.05)
-            try:
-                peer = tr.get_extra_info("peername")
-                tr.write(b"second")
-                got = await pr.wait_for_bytes(6)
-            finally:
-                tr.close()
-                await pr.lost
-                await (await _server_side(sprotos)).lost
-                await _close_server(server)
+            peer, got = await _echo_and_close(tr, pr, sprotos, server, b"second")
             return peer, addr, got
 
         peer, addr, got = run(loop, main(), timeout=30)
