@@ -78,7 +78,7 @@ from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE, 
 from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING
 from cpython.number cimport PyNumber_Index
 from cpython.ref cimport Py_INCREF, Py_DECREF
-from cpython.weakref cimport PyWeakref_NewRef, PyWeakref_GET_OBJECT
+from cpython.weakref cimport PyWeakref_NewRef
 
 import _socket as _csocket
 
@@ -229,7 +229,8 @@ cdef class SockWatcher(FdWatcher):
         if sock is None:
             return False
         if self.weak:
-            return PyWeakref_GET_OBJECT(self.owner) == <PyObject *>sock
+            # (calling the weakref: PyWeakref_GET_OBJECT is deprecated in 3.13)
+            return self.owner() is sock
         return self.owner is sock
 
     cdef int wait(self, object fut, int op, object sock, bint cfast,
@@ -303,7 +304,7 @@ cdef class SockWatcher(FdWatcher):
             return self.drop_stale()
         if type(newcomer) is SockWatcher:
             other = <SockWatcher>newcomer
-            if other.weak and self.owned_by(<object>PyWeakref_GET_OBJECT(other.owner)):
+            if other.weak and self.owned_by(other.owner()):
                 return 0
             if not other.weak and self.owned_by(other.owner):
                 return 0
