@@ -49,6 +49,15 @@ def nonblocking_pair():
     return a, b
 
 
+@pytest.fixture
+def pair():
+    """A non-blocking socketpair, closed after the test."""
+    a, b = nonblocking_pair()
+    yield a, b
+    a.close()
+    b.close()
+
+
 async def recv_once(loop, a, b, payload=b"x"):
     """A sock_recv that has to wait (so it registers the watcher)."""
     t = loop.create_task(loop.sock_recv(a, 100))
@@ -57,8 +66,8 @@ async def recv_once(loop, a, b, payload=b"x"):
     return await t
 
 
-def test_read_watcher_stays_registered_between_calls(loop):
-    a, b = nonblocking_pair()
+def test_read_watcher_stays_registered_between_calls(loop, pair):
+    a, b = pair
 
     async def main():
         assert await recv_once(loop, a, b, b"one") == b"one"
@@ -68,15 +77,11 @@ def test_read_watcher_stays_registered_between_calls(loop):
         assert sock_watchers(loop) == [(a.fileno(), "read")]
         return True
 
-    try:
-        assert run(loop, main())
-    finally:
-        a.close()
-        b.close()
+    assert run(loop, main())
 
 
-def test_idle_watcher_deletes_itself_when_it_fires(loop):
-    a, b = nonblocking_pair()
+def test_idle_watcher_deletes_itself_when_it_fires(loop, pair):
+    a, b = pair
 
     async def main():
         await recv_once(loop, a, b)
@@ -87,15 +92,11 @@ def test_idle_watcher_deletes_itself_when_it_fires(loop):
         # The data is still there for the next call (tried at once).
         return await loop.sock_recv(a, 100)
 
-    try:
-        assert run(loop, main()) == b"unasked"
-    finally:
-        a.close()
-        b.close()
+    assert run(loop, main()) == b"unasked"
 
 
-def test_cancelled_recv_leaves_idle_watcher_that_goes_away(loop):
-    a, b = nonblocking_pair()
+def test_cancelled_recv_leaves_idle_watcher_that_goes_away(loop, pair):
+    a, b = pair
 
     async def main():
         t = loop.create_task(loop.sock_recv(a, 100))
@@ -108,15 +109,11 @@ def test_cancelled_recv_leaves_idle_watcher_that_goes_away(loop):
         assert sock_watchers(loop) == []
         return await loop.sock_recv(a, 100)
 
-    try:
-        assert run(loop, main()) == b"late"
-    finally:
-        a.close()
-        b.close()
+    assert run(loop, main()) == b"late"
 
 
-def test_write_watcher_is_removed_when_sendall_completes(loop):
-    a, b = nonblocking_pair()
+def test_write_watcher_is_removed_when_sendall_completes(loop, pair):
+    a, b = pair
     payload = b"w" * (4 << 20)
 
     async def main():
@@ -130,11 +127,7 @@ def test_write_watcher_is_removed_when_sendall_completes(loop):
         assert (b.fileno(), "write") not in sock_watchers(loop)
         return got
 
-    try:
-        assert run(loop, main()) == len(payload)
-    finally:
-        a.close()
-        b.close()
+    assert run(loop, main()) == len(payload)
 
 
 def reuse_fd(number, make):
@@ -347,21 +340,17 @@ def test_loop_close_releases_watchers(loop_factory):
     assert ref() is None
 
 
-def test_wait_first_then_data_already_there(loop):
+def test_wait_first_then_data_already_there(loop, pair):
     # The idle-watcher path waits for readiness without trying recv; data
     # that arrived before the call must still be delivered.
-    a, b = nonblocking_pair()
+    a, b = pair
 
     async def main():
         await recv_once(loop, a, b)
         b.send(b"already here")
         return await loop.sock_recv(a, 100)
 
-    try:
-        assert run(loop, main()) == b"already here"
-    finally:
-        a.close()
-        b.close()
+    assert run(loop, main()) == b"already here"
 
 
 def test_idle_watcher_other_socket_same_number_is_dropped(loop):
@@ -482,10 +471,10 @@ def test_fd_of_closed_socket_with_waiting_recv_taken_over(loop, taker):
     assert run(loop, main()) == b"newcomer"
 
 
-def test_remove_reader_drops_idle_watcher_and_returns_false(loop):
+def test_remove_reader_drops_idle_watcher_and_returns_false(loop, pair):
     # An idle lazy watcher is not a reader (asyncio would have removed its
     # reader already): remove_reader says False, and the watcher is gone.
-    a, b = nonblocking_pair()
+    a, b = pair
 
     async def main():
         await recv_once(loop, a, b)
@@ -495,17 +484,13 @@ def test_remove_reader_drops_idle_watcher_and_returns_false(loop):
         # sock_recv still works afterwards (registers again)
         return await recv_once(loop, a, b, b"again")
 
-    try:
-        assert run(loop, main()) == b"again"
-    finally:
-        a.close()
-        b.close()
+    assert run(loop, main()) == b"again"
 
 
-def test_add_writer_on_fd_with_idle_reader(loop):
+def test_add_writer_on_fd_with_idle_reader(loop, pair):
     # add_writer on the same fd takes it over: the idle reader steps aside
     # (the fd_yield hook) and both the writer and later sock_recv work.
-    a, b = nonblocking_pair()
+    a, b = pair
 
     async def main():
         await recv_once(loop, a, b)
@@ -515,17 +500,13 @@ def test_add_writer_on_fd_with_idle_reader(loop):
         assert loop.remove_writer(a) is True
         return await recv_once(loop, a, b, b"still reads")
 
-    try:
-        assert run(loop, main()) == b"still reads"
-    finally:
-        a.close()
-        b.close()
+    assert run(loop, main()) == b"still reads"
 
 
-def test_large_recv_size_reads_through_loop_buffer(loop):
+def test_large_recv_size_reads_through_loop_buffer(loop, pair):
     # sock_recv(n) with n above 120 KiB reads at most the loop's 256 KiB
     # buffer per call (no mmap'ed bytes of n per call); nothing is lost.
-    a, b = nonblocking_pair()
+    a, b = pair
     b.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
     payload = bytes(range(256)) * 2048       # 512 KiB
 
@@ -541,8 +522,4 @@ def test_large_recv_size_reads_through_loop_buffer(loop):
         await writer
         return b"".join(got)
 
-    try:
-        assert run(loop, main()) == payload
-    finally:
-        a.close()
-        b.close()
+    assert run(loop, main()) == payload
