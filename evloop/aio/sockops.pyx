@@ -524,25 +524,30 @@ cdef object write_wait(Loop loop, int fd, object sock, int op, bint cfast,
 
 # -- the entry points (Loop's sock_* coroutines call these) -------------------
 
+cdef object recv_fast(Loop loop, object sock, int op, Py_ssize_t size, object buf):
+    # sock_recv/sock_recv_into on a plain socket: wait first on an idle
+    # registered watcher, else try the syscall at once (see the module
+    # comment); the result, or the future to await.
+    cdef int fd = sock.fileno()
+    cdef SockWatcher w = idle_reader(loop, fd, sock)
+    cdef object r
+    if w is None:
+        r = c_recv_bytes(fd, size) if op == OP_RECV else c_recv_into(fd, buf)
+        if r is not _AGAIN:
+            return r
+    return read_wait(loop, w, fd, sock, op, True, size, buf, None)
+
+
 cdef object sock_recv_c(Loop loop, object sock, object n):
     cdef int cfast = sock_prologue(loop, sock)
     cdef Py_ssize_t size
-    cdef int fd
-    cdef SockWatcher w = None
-    cdef object r
     if cfast:
         if type(n) is not int:
             n = PyNumber_Index(n)
         size = n
         if size < 0:
             raise ValueError("negative buffersize in recv")
-        fd = sock.fileno()
-        w = idle_reader(loop, fd, sock)
-        if w is None:
-            r = c_recv_bytes(fd, size)
-            if r is not _AGAIN:
-                return r
-        return read_wait(loop, w, fd, sock, OP_RECV, True, size, None, None)
+        return recv_fast(loop, sock, OP_RECV, size, None)
     try:
         return sock.recv(n)
     except (BlockingIOError, InterruptedError):
@@ -554,9 +559,6 @@ cdef object sock_recv_into_c(Loop loop, object sock, object buf):
     cdef int cfast = sock_prologue(loop, sock)
     cdef Py_buffer view
     cdef Py_ssize_t size = 0
-    cdef int fd
-    cdef SockWatcher w = None
-    cdef object r
     if cfast:
         try:
             PyObject_GetBuffer(buf, &view, PyBUF_WRITABLE)
@@ -566,13 +568,7 @@ cdef object sock_recv_into_c(Loop loop, object sock, object buf):
             size = view.len
             PyBuffer_Release(&view)
     if cfast:
-        fd = sock.fileno()
-        w = idle_reader(loop, fd, sock)
-        if w is None:
-            r = c_recv_into(fd, buf)
-            if r is not _AGAIN:
-                return r
-        return read_wait(loop, w, fd, sock, OP_RECV_INTO, True, size, buf, None)
+        return recv_fast(loop, sock, OP_RECV_INTO, size, buf)
     try:
         return sock.recv_into(buf)
     except (BlockingIOError, InterruptedError):
