@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import signal
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # echo_server (which also puts evloop on sys.path)
 
-from echo_server import LOOPS, new_loop  # noqa: E402
+from echo_server import LOOPS, serve  # noqa: E402
 
 from aiohttp import web  # noqa: E402
 
@@ -52,37 +50,13 @@ def main(argv=None) -> int:
     ap.add_argument("--profile", metavar="OUT.prof", help="run under cProfile, dump stats here")
     args = ap.parse_args(argv)
 
-    if args.cpu >= 0:
-        os.sched_setaffinity(0, {args.cpu})
-    loop = new_loop(args.loop)
-    asyncio.set_event_loop(loop)
-    runner, port = loop.run_until_complete(start(args.port))
-
-    def _stop(*_):
-        loop.stop()
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, _stop)
-    loop.call_later(args.timeout, _stop)
-    print(f"READY {port} {os.getpid()} {type(loop).__module__}.{type(loop).__name__}", flush=True)
-
-    prof = None
-    if args.profile:
-        import cProfile
-
-        prof = cProfile.Profile()
-        prof.enable()
-    try:
-        loop.run_forever()
-    finally:
-        if prof is not None:
-            prof.disable()
-            prof.dump_stats(args.profile)
+    def cleanup(loop, runner):
         try:
             loop.run_until_complete(asyncio.wait_for(runner.cleanup(), 5))
         except Exception:  # noqa: BLE001
             pass
-        loop.close()
+
+    serve(args, lambda loop: start(args.port), cleanup)
     return 0
 
 

@@ -135,12 +135,27 @@ def main(argv=None) -> int:
     ap.add_argument("--profile", metavar="OUT.prof", help="run under cProfile, dump stats here")
     args = ap.parse_args(argv)
 
+    def cleanup(loop, server):
+        if isinstance(server, tuple):
+            server[1].cancel()
+            server[0].close()
+        else:
+            server.close()
+
+    serve(args, lambda loop: start(loop, args.mode, args.port), cleanup)
+    return 0
+
+
+def serve(args, start_coro, cleanup) -> None:
+    """The servers' common life: pin to ``args.cpu``, make the loop of
+    ``args.loop``, run ``start_coro(loop)`` (-> (server, port)), print the
+    READY line, run until SIGTERM/SIGINT or ``args.timeout`` (under cProfile
+    with ``args.profile``), then ``cleanup(loop, server)`` and close."""
     if args.cpu >= 0:
         os.sched_setaffinity(0, {args.cpu})
-
     loop = new_loop(args.loop)
     asyncio.set_event_loop(loop)
-    server, port = loop.run_until_complete(start(loop, args.mode, args.port))
+    server, port = loop.run_until_complete(start_coro(loop))
 
     def _stop(*_):
         loop.stop()
@@ -148,7 +163,6 @@ def main(argv=None) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, _stop)
     loop.call_later(args.timeout, _stop)
-
     print(f"READY {port} {os.getpid()} {type(loop).__module__}.{type(loop).__name__}", flush=True)
 
     prof = None
@@ -164,14 +178,9 @@ def main(argv=None) -> int:
             prof.disable()
             prof.dump_stats(args.profile)
         try:
-            if isinstance(server, tuple):
-                server[1].cancel()
-                server[0].close()
-            else:
-                server.close()
+            cleanup(loop, server)
         finally:
             loop.close()
-    return 0
 
 
 if __name__ == "__main__":

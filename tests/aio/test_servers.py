@@ -181,7 +181,11 @@ async def _require_close_clients(*servers):
         raise AssertionError("Server has no close_clients/abort_clients")
 
 
-def test_server_close_clients(loop, loop_name, request):
+@pytest.mark.parametrize("method, lost_with", [
+    ("close_clients", (type(None),)),
+    ("abort_clients", (type(None), ConnectionError)),
+])
+def test_server_close_and_abort_clients(loop, loop_name, request, method, lost_with):
     _close_clients_exists(request, loop_name)
 
     async def main():
@@ -191,31 +195,12 @@ def test_server_close_clients(loop, loop_name, request):
         tr, pr = await loop.create_connection(lambda: Recorder(loop), *addr)
         await asyncio.sleep(0.01)
         server.close()
-        server.close_clients()
+        getattr(server, method)()
         exc = await pr.lost
         await server.wait_closed()
         return exc
 
-    assert run(loop, main()) is None
-
-
-def test_server_abort_clients(loop, loop_name, request):
-    _close_clients_exists(request, loop_name)
-
-    async def main():
-        server = await loop.create_server(lambda: Echo(loop), "127.0.0.1", 0)
-        await _require_close_clients(server)
-        addr = server.sockets[0].getsockname()
-        tr, pr = await loop.create_connection(lambda: Recorder(loop), *addr)
-        await asyncio.sleep(0.01)
-        server.close()
-        server.abort_clients()
-        exc = await pr.lost
-        await server.wait_closed()
-        return exc
-
-    exc = run(loop, main())
-    assert exc is None or isinstance(exc, ConnectionError)
+    assert isinstance(run(loop, main()), lost_with)
 
 
 def test_server_close_clients_covers_streams_and_tls(loop, loop_name, request, tls_contexts):
