@@ -1,61 +1,111 @@
 # evloop — the two commands a newcomer needs are `make demo` and `make test`.
-# Everything they need (the virtualenv, Python packages, Debian packages for
-# the differential tests and benchmarks) is installed from here.
+# Everything they need (the virtualenv, the Python packages at the versions
+# pinned in requirements-*.lock, the Debian packages of the differential
+# tests) is installed from here.
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.deps-stamp
-SYSSTAMP := $(VENV)/.sysdeps-stamp
+PIP    := $(PY) -m pip install -q --disable-pip-version-check
+DEMO_STAMP := $(VENV)/.demo-deps-stamp
+DEV_STAMP  := $(VENV)/.dev-deps-stamp
 PYTEST_ARGS ?=
+# The tool that regenerates the locks (`make upgrade-deps`), pinned too.
+UV_VERSION ?= 0.13.8
 
 SOURCES := $(wildcard evloop/*.pyx evloop/*.pxd evloop/core/*.pyx evloop/core/*.pxd evloop/core/*.pxi evloop/aio/*.pyx evloop/aio/*.pxd evloop/includes/*.pxd evloop/includes/*.h)
 EXT     := evloop/.built-stamp
 
-.PHONY: all demo test build debug bench bench-echo bench-bufferevent bench-aiohttp bench-all clean distclean sysdeps deps test-all
+.PHONY: all demo test test-suite test-debug-mode test-packaging build debug bench bench-echo \
+	bench-bufferevent bench-aiohttp bench-all clean distclean sysdeps sysdeps-bench deps \
+	demo-deps test-all test-latest upgrade-deps dist fuzz
 
 all: build
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): requirements-dev.txt | $(PY)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+# `make demo` installs only requirements-demo.lock (the build, aiohttp);
+# `make test` adds requirements-dev.lock (a superset, same versions).  Both
+# locks carry hashes, so pip installs exactly what was tested.
+$(DEMO_STAMP): requirements-demo.lock | $(PY)
+	$(PIP) -r requirements-demo.lock
 	touch $@
 
-deps: $(STAMP)
+$(DEV_STAMP): requirements-dev.lock $(DEMO_STAMP)
+	$(PIP) -r requirements-dev.lock
+	touch $@
+
+demo-deps: $(DEMO_STAMP)
+deps: $(DEV_STAMP)
 
 # Debian packages: the real libevent 2.1 (differential tests load it with
-# ctypes), its headers (bench/ builds C programs against it) and wrk.
-# Installed only where apt-get exists and we are root; the tests that need
-# them say so clearly when they are missing.
-$(SYSSTAMP): | $(PY)
-	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	  if ! dpkg -s libevent-2.1-7 libevent-dev >/dev/null 2>&1; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libevent-2.1-7 libevent-dev >/dev/null) \
-	      || echo "warning: could not install libevent from apt; differential tests will skip"; \
-	  fi; \
-	else echo "note: no apt-get or not root; install libevent-2.1-7 libevent-dev yourself for the differential tests"; fi
-	touch $@
+# ctypes) and its headers (bench/ builds C programs against it).
+# tools/sysdeps.sh prints what it installs, or why it does not.
+sysdeps:
+	@tools/sysdeps.sh
 
-sysdeps: $(SYSSTAMP)
+sysdeps-bench:
+	@tools/sysdeps.sh --bench
 
-$(EXT): $(STAMP) setup.py $(SOURCES)
+$(EXT): $(DEMO_STAMP) setup.py $(SOURCES)
 	$(PY) setup.py -q build_ext --inplace
 	touch $@
 
 build: $(EXT)
 
-debug: $(STAMP)
+debug: $(DEMO_STAMP)
 	EVLOOP_DEBUG=1 $(PY) setup.py -q build_ext --inplace --force
 	touch $(EXT)
 
-test: build sysdeps
+# `make test`: the whole suite, then the asyncio-facing suites again in
+# asyncio's debug mode (as uvloop's CI does), then the packaging test.
+test: test-suite test-packaging
+
+test-suite: build deps sysdeps
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-debug-mode: build deps
+	PYTHONASYNCIODEBUG=1 $(PY) -m pytest -q tests/aio tests/integration $(PYTEST_ARGS)
+
+# Builds the sdist, a wheel from it (isolated), installs that into a fresh
+# venv and runs tests/packaging/smoke.py outside the tree (tools/dist.py).
+test-packaging: deps
+	$(PY) -m pytest -m packaging tests/packaging $(PYTEST_ARGS)
+
+# Longer runs of the stateful fuzzers (a few seconds' worth run in `make test`).
+fuzz: build deps
+	EVLOOP_FUZZ_EXAMPLES=$${EVLOOP_FUZZ_EXAMPLES:-3000} $(PY) -m pytest -q -m fuzz $(PYTEST_ARGS)
+
+# Release artefacts: the sdist and a manylinux wheel per CPython 3.10+
+# installed here, each smoke-tested in a fresh venv (tools/dist.py).
+dist: deps
+	$(PY) tools/dist.py --outdir dist
+
+# Regenerate the locks from requirements-*.txt (newest versions that fit,
+# one universal lock for every CPython, with hashes).
+upgrade-deps: | $(PY)
+	$(PIP) "uv==$(UV_VERSION)"
+	$(VENV)/bin/uv pip compile --universal --python-version 3.10 --generate-hashes -q --upgrade \
+	  --custom-compile-command "make upgrade-deps" requirements-dev.txt -o requirements-dev.lock
+	$(VENV)/bin/uv pip compile --universal --python-version 3.10 --generate-hashes -q --upgrade \
+	  --custom-compile-command "make upgrade-deps" requirements-demo.txt -c requirements-dev.lock -o requirements-demo.lock
+	@echo "locks regenerated; run 'make test' before committing them"
+
+# The suite against the newest releases of everything (not the locks), in
+# its own .venv-latest: new aiohttp/uvicorn/gunicorn/pytest-asyncio
+# releases are met on purpose.  Not part of `make test` or CI.
+test-latest: sysdeps
+	rm -rf .venv-latest
+	$(PYTHON) -m venv .venv-latest
+	.venv-latest/bin/python -m pip install -q --disable-pip-version-check --upgrade -r requirements-dev.txt
+	.venv-latest/bin/python -m pip list --format=freeze | grep -iE '^(aiohttp|uvicorn|gunicorn|uvicorn-worker|pytest|pytest-asyncio|cython|hypothesis)=='
+	.venv-latest/bin/python setup.py -q build_ext --inplace --force
+	.venv-latest/bin/python -m pytest $(PYTEST_ARGS); rc=$$?; rm -f $(EXT); exit $$rc
 
 # `make test-all`: the whole suite on every CPython 3.10-3.13 installed here
 # (pyenv's builds under $(PYENV_VERSIONS), else python3.X on PATH), each in
-# its own .venv-3.X with requirements-dev.txt and its own build of the
+# its own .venv-3.X with requirements-dev.lock and its own build of the
 # extension.  Versions run one after another (each build regenerates
 # evloop/_evloop.c) and the first failing version stops it.  Not part of
 # `make test`: it costs a suite run per version.
@@ -75,9 +125,9 @@ test-all: sysdeps
 	  if ! $$venv/bin/python -c "import sys; sys.exit('%d.%d' % sys.version_info[:2] != '$$v')" 2>/dev/null; then \
 	    rm -rf $$venv; "$$py" -m venv $$venv || fail "creating $$venv"; \
 	  fi; \
-	  if [ ! $$venv/.deps-stamp -nt requirements-dev.txt ]; then \
-	    $$venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt \
-	      || fail "pip install -r requirements-dev.txt"; \
+	  if [ ! $$venv/.deps-stamp -nt requirements-dev.lock ]; then \
+	    $$venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.lock \
+	      || fail "pip install -r requirements-dev.lock"; \
 	    touch $$venv/.deps-stamp; \
 	  fi; \
 	  $$venv/bin/python setup.py -q build_ext --inplace || fail "building the extension"; \
@@ -91,25 +141,23 @@ demo: build
 	$(PY) examples/demo.py
 
 # Benchmarks are not tests: they print tables and ratios (bench/README.md).
-bench: build sysdeps
+bench: build deps sysdeps
 	$(PY) bench/pipes.py
 
-bench-echo: build sysdeps
+bench-echo: build deps sysdeps
 	$(PY) bench/echo.py
 
-bench-bufferevent: build sysdeps
+bench-bufferevent: build deps sysdeps
 	$(PY) bench/echo_bufferevent.py
 
-bench-aiohttp: build sysdeps
-	@if ! command -v wrk >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || true; fi
+bench-aiohttp: build deps sysdeps-bench
 	$(PY) bench/aiohttp_wrk.py
 
 bench-all: bench bench-echo bench-bufferevent bench-aiohttp
 
 clean:
-	rm -rf build evloop/_evloop.c evloop/*.so evloop/*.html $(EXT) bench/_build
+	rm -rf build dist evloop/_evloop.c evloop/*.so evloop/*.html $(EXT) bench/_build
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) .venv-3.*
+	rm -rf $(VENV) .venv-3.* .venv-latest

@@ -74,7 +74,7 @@ from .loop import EventLoop  # noqa: E402
 from .bufferevent_protocol import BuffereventProtocol  # noqa: E402
 from .policy import EventLoopPolicy, install, new_event_loop, run  # noqa: E402
 
-__version__ = "0.1.0.dev0"
+from ._version import __version__  # noqa: E402
 
 __all__ = [
     "BuffereventProtocol",
