@@ -71,7 +71,7 @@ test-debug-mode: build deps
 # Builds the sdist, a wheel from it (isolated), installs that into a fresh
 # venv and runs tests/packaging/smoke.py outside the tree (tools/dist.py).
 test-packaging: deps
-	$(PY) -m pytest -m packaging tests/packaging $(PYTEST_ARGS)
+	$(PY) -m pytest -o faulthandler_timeout=1800 -m packaging tests/packaging $(PYTEST_ARGS)
 
 # Longer runs of the stateful fuzzers (a few seconds' worth run in `make test`).
 fuzz: build deps

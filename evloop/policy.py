@@ -10,6 +10,14 @@ import sys
 
 from .loop import EventLoop
 
+# Python 3.14 deprecates the public policy names (asyncio.__getattr__ warns
+# on ``asyncio.DefaultEventLoopPolicy``) and keeps the class as
+# ``asyncio.unix_events._DefaultEventLoopPolicy``; take it from there where
+# it exists, so importing evloop warns on no version.
+_DefaultPolicy = getattr(asyncio.unix_events, "_DefaultEventLoopPolicy", None)
+if _DefaultPolicy is None:  # Python < 3.14
+    _DefaultPolicy = asyncio.DefaultEventLoopPolicy
+
 __all__ = ["EventLoopPolicy", "new_event_loop", "install", "run"]
 
 
@@ -18,7 +26,7 @@ def new_event_loop():
     return EventLoop()
 
 
-class EventLoopPolicy(asyncio.DefaultEventLoopPolicy):
+class EventLoopPolicy(_DefaultPolicy):
     """asyncio's default policy, making evloop loops."""
 
     def _loop_factory(self):
