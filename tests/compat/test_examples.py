@@ -1,7 +1,8 @@
 """Run every libevent-style example as a real subprocess.
 
 examples/compat/*.py are ports of libevent's tutorial programs and samples
-written against evloop.compat; examples/demo.py drives the ROT13 server.
+written against evloop.compat; examples/demo.py drives the tutorial's chapter 5
+server and the ROT13 server.
 Each test bounds every wait with a timeout (no timing is asserted); the
 ``proc`` fixture of ``example_runner.py`` kills its subprocesses at teardown.
 """
@@ -132,10 +133,19 @@ def test_demo():
     res = run(os.path.join(EXAMPLES, "demo.py"))
     assert res.returncode == 0, res.stdout + res.stderr
     out = res.stdout
-    assert "server backend method: epoll" in out
-    assert out.count(" ok\n") == 3
-    assert "received b'Uryyb, yvorirag!\\n'" in out
-    assert "server exit code: 0" in out
+    tutorial, rot13_part = out.split("-- the libevent book's ROT13 server")
+    # The tutorial's chapter 5 server echoed the lines whole, in pieces sent.
+    assert "greeting: b'Welcome to My socket\\n'" in tutorial
+    assert "echoed   b'Lines come back whole,\\n'    ok" in tutorial
+    assert tutorial.count(" ok\n") == 3
+    assert "server said: Hello, libevent!\n" in tutorial
+    # The book's ROT13 server.
+    assert rot13_part.count(" ok\n") == 3
+    assert "received b'Uryyb, yvorirag!\\n'" in rot13_part
+    for part in (tutorial, rot13_part):
+        assert "server backend method: epoll" in part
+        assert "server exit code: 0" in part
+    assert "WRONG" not in out
     assert out.rstrip().endswith("demo: OK")
 
 
