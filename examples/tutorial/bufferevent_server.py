@@ -81,7 +81,8 @@ def event_cb(bev, events, arg):
         msg = "client closed the connection"
     else:  # BEV_EVENT_ERROR (no timeout is set); bev.last_error is C's errno
         msg = "client connection error: %s" % evutil_socket_error_to_string(bev.last_error)
-    # Freeing it closes the socket too (BEV_OPT_CLOSE_ON_FREE) and deletes its events.
+    # Freeing it closes the socket too (BEV_OPT_CLOSE_ON_FREE) and deletes its
+    # events; a last line without its end of line goes with it.
     bufferevent_free(bev)
     clients.discard(bev)
     print(msg)
@@ -125,7 +126,7 @@ def main(port):
         server_socketfd.bind(server_addr)
     except OSError:
         print("bind error")
-        return 0
+        return 1  # C: return 0 (and 1 on success)
     server_socketfd.listen(10)
     print("PORT:%d" % server_socketfd.getsockname()[1])  # added, for port 0
 

@@ -113,7 +113,7 @@ def main(port):
         server_socketfd = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 0)  # C: PF_INET
     except OSError:
         print("socket error")
-        return 0
+        return 1  # C: return 0 (and 1 on success)
     evutil_make_listen_socket_reuseable(server_socketfd)  # allow reusing the port
     evutil_make_socket_nonblocking(server_socketfd)  # make it non-blocking
 
@@ -122,7 +122,7 @@ def main(port):
         server_socketfd.bind(server_addr)
     except OSError:
         print("bind error")
-        return 0
+        return 1  # C: return 0 (and 1 on success)
     # Listen, with a queue of 10 (the C comment says 5, its code 10)
     server_socketfd.listen(10)
     print("PORT:%d" % server_socketfd.getsockname()[1])  # added, for port 0

@@ -163,6 +163,19 @@ def test_bufferevent_server_notices_disconnects_and_frees(backend, proc, clients
     assert stop(p) == ""
 
 
+@pytest.mark.parametrize("script", [SOCKET_SERVER, BEV_SERVER], ids=["chapter4", "chapter5"])
+def test_servers_say_bind_error_for_a_port_in_use(script):
+    taken = socket.socket()
+    try:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)  # even SO_REUSEADDR cannot bind over a listening socket
+        res = run(script, taken.getsockname()[1])
+    finally:
+        taken.close()
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert res.stdout == "bind error\n"
+
+
 def test_tutorial_examples_are_short_and_say_what_they_port():
     names = sorted(n for n in os.listdir(TUTORIAL) if n.endswith(".py"))
     assert names == ["bufferevent_server.py", "event_base_example.py", "socket_server.py"]
