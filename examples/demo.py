@@ -1,14 +1,18 @@
-"""evloop demo: a libevent-style ROT13 server, driven from a client.
+"""evloop demo: libevent programs on evloop, driven from a client, then asyncio.
 
-Starts examples/compat/echo_server_events.py (a line-for-line port of the
-libevent book's event_new()/event_add() ROT13 server running on evloop's
-EventBase) as a subprocess on a free port, reads the METHOD and PORT lines it
-prints, sends a few lines over TCP, checks that each comes back rot13'd,
-then stops the server with SIGINT (it catches the signal with an evsignal
-event and shuts down cleanly).  Then it runs examples/asyncio/one_loop.py:
-a libevent timer, a bufferevent echo server and an aiohttp app served by
-one evloop EventLoop, the app fetched once with aiohttp's client.  Exits
-non-zero if anything is wrong.
+1. examples/tutorial/bufferevent_server.py, the libevent tutorial's chapter 5
+   echo server (a socket bufferevent per client, lines framed with
+   evbuffer_readln()), is started as a subprocess on a free port; a client
+   reads its greeting, sends a few lines cut into pieces that do not match
+   the lines, and prints each line echoed back whole.
+2. examples/compat/echo_server_events.py (a line-for-line port of the
+   libevent book's event_new()/event_add() ROT13 server): a few lines are
+   sent and each must come back rot13'd.
+Each server is stopped with SIGINT, which it catches with an evsignal event
+to shut down cleanly.  3. examples/asyncio/one_loop.py: a libevent timer, a
+bufferevent echo server and an aiohttp app served by one evloop EventLoop,
+the app fetched once with aiohttp's client.  Exits non-zero if anything is
+wrong.
 
 Run from the repository root: python examples/demo.py   (or: make demo)
 """
@@ -20,62 +24,89 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TUTORIAL_SERVER = os.path.join(ROOT, "examples", "tutorial", "bufferevent_server.py")
 SERVER = os.path.join(ROOT, "examples", "compat", "echo_server_events.py")
 ONE_LOOP = os.path.join(ROOT, "examples", "asyncio", "one_loop.py")
+# The tutorial server's lines, sent in pieces that cut across them.
+PIECES = [b"Hello, lib", b"event!\nLines come back ", b"whole,\nhowever they", b" are sent.\n"]
 LINES = [b"Hello, libevent!\n", b"evloop speaks rot13\n", b"The quick brown fox 123\n"]
 TIMEOUT = 30.0
 
 
-def read_header(proc):
-    """The server's METHOD:<m> and PORT:<p> lines, as a dict."""
+def start(script, env):
+    """Start a server on a free port; (process, {METHOD, PORT})."""
+    proc = subprocess.Popen([sys.executable, script, "0"], stdout=subprocess.PIPE,
+                            text=True, env=env, cwd=ROOT)
     info = {}
-    while len(info) < 2:
+    while len(info) < 2:  # its METHOD:<m> and PORT:<p> lines
         line = proc.stdout.readline()
         if not line:
+            proc.wait(TIMEOUT)
             raise RuntimeError("server exited before printing its port")
         key, _, value = line.strip().partition(":")
         info[key] = value
-    return info
+    print("server backend method: %s" % info["METHOD"])
+    print("server port: %s" % info["PORT"])
+    return proc, info
 
 
-def exchange(port):
-    """Send each line, read its answer; returns [(sent, received)]."""
-    pairs = []
-    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as sock:
-        reader = sock.makefile("rb")
-        try:
-            for line in LINES:
-                sock.sendall(line)
-                pairs.append((line, reader.readline()))
-        finally:
-            reader.close()
-    return pairs
+def stop(proc):
+    """SIGINT, then the rest of its output; True if it exited with 0."""
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=TIMEOUT)
+    print("server said: " + "\n             ".join(out.strip().splitlines()))
+    print("server exit code: %d" % proc.returncode)
+    return proc.returncode == 0
+
+
+def run_server(script, env, talk):
+    proc, info = start(script, env)
+    try:
+        with socket.create_connection(("127.0.0.1", int(info["PORT"])), timeout=TIMEOUT) as sock:
+            with sock.makefile("rb") as reader:
+                ok = talk(sock, reader)
+        return stop(proc) and ok
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def tutorial_client(sock, reader):
+    print("greeting: %r" % reader.readline())
+    for piece in PIECES:
+        sock.sendall(piece)
+        print("sent     %r" % piece)
+    expected = b"".join(PIECES).splitlines(keepends=True)
+    ok = True
+    for line in expected:
+        received = reader.readline()
+        good = received == line
+        ok = ok and good
+        print("echoed   %-30r %s" % (received, "ok" if good else "WRONG"))
+    return ok
+
+
+def rot13_client(sock, reader):
+    ok = True
+    for line in LINES:
+        sock.sendall(line)
+        received = reader.readline()
+        expected = codecs.encode(line.decode(), "rot13").encode()
+        good = received == expected
+        ok = ok and good
+        print("sent %-30r received %-30r %s" % (line, received, "ok" if good else "WRONG"))
+    return ok
 
 
 def main():
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         p for p in (ROOT, os.environ.get("PYTHONPATH")) if p))
-    proc = subprocess.Popen([sys.executable, SERVER, "0"], stdout=subprocess.PIPE,
-                            text=True, env=env, cwd=ROOT)
-    ok = True
-    try:
-        info = read_header(proc)
-        print("server backend method: %s" % info["METHOD"])
-        print("server port: %s" % info["PORT"])
-        for sent, received in exchange(int(info["PORT"])):
-            expected = codecs.encode(sent.decode(), "rot13").encode()
-            good = received == expected
-            ok = ok and good
-            print("sent %-30r received %-30r %s" % (sent, received, "ok" if good else "WRONG"))
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=TIMEOUT)
-        print(out.strip())
-        print("server exit code: %d" % proc.returncode)
-        ok = ok and proc.returncode == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+    print("-- the libevent tutorial's chapter 5 server: bufferevents, lines echoed --")
+    ok = run_server(TUTORIAL_SERVER, env, tutorial_client)
+    print()
+    print("-- the libevent book's ROT13 server: event_new() and event_add() --")
+    ok = run_server(SERVER, env, rot13_client) and ok
     print()
     print("-- asyncio face: libevent timer + bufferevent echo + aiohttp on one loop --")
     rc = subprocess.run([sys.executable, ONE_LOOP], env=env, cwd=ROOT,

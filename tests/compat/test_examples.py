@@ -1,85 +1,16 @@
 """Run every libevent-style example as a real subprocess.
 
 examples/compat/*.py are ports of libevent's tutorial programs and samples
-written against evloop.compat; examples/demo.py drives the ROT13 server.
-Each test bounds every wait with a timeout (no timing is asserted) and kills
-its subprocess in ``finally``.
+written against evloop.compat; examples/demo.py drives the tutorial's chapter 5
+server and the ROT13 server.
+Each test bounds every wait with a timeout (no timing is asserted); the
+``proc`` fixture of ``example_runner.py`` kills its subprocesses at teardown.
 """
-import codecs
 import os
-import select
 import signal
 import socket
-import subprocess
-import sys
 
-import pytest
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-EXAMPLES = os.path.join(ROOT, "examples")
-COMPAT = os.path.join(EXAMPLES, "compat")
-TIMEOUT = 60
-
-
-def env(**extra):
-    e = dict(os.environ, PYTHONPATH=ROOT, **extra)
-    for name in ("EVENT_NOEPOLL", "EVENT_NOPOLL", "EVENT_NOSELECT", "EVENT_SHOW_METHOD"):
-        if name not in extra:
-            e.pop(name, None)
-    return e
-
-
-def run(script, *args, **extra_env):
-    return subprocess.run([sys.executable, script, *map(str, args)], capture_output=True,
-                          text=True, env=env(**extra_env), cwd=ROOT, timeout=TIMEOUT)
-
-
-class Proc:
-    """A subprocess whose stdout is read line by line with a timeout."""
-
-    def __init__(self, script, *args):
-        self.p = subprocess.Popen([sys.executable, script, *map(str, args)],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  bufsize=0, env=env(), cwd=ROOT)
-        self.lines = []
-
-    def readline(self):
-        ready, _, _ = select.select([self.p.stdout], [], [], TIMEOUT)
-        assert ready, "no output from %r within %ss; so far: %r" % (
-            self.p.args, TIMEOUT, self.lines)
-        line = self.p.stdout.readline().decode()
-        assert line, "the process exited early: %r; stderr: %r" % (
-            self.lines, self.p.stderr.read().decode())
-        self.lines.append(line)
-        return line.rstrip("\n")
-
-    def finish(self):
-        """Wait for the exit; returns (returncode, rest of stdout, stderr)."""
-        out, err = self.p.communicate(timeout=TIMEOUT)
-        return self.p.returncode, out.decode(), err.decode()
-
-    def close(self):
-        if self.p.poll() is None:
-            self.p.kill()
-        self.p.communicate()  # reaps it and closes the pipes
-
-
-@pytest.fixture
-def proc():
-    made = []
-
-    def start(script, *args):
-        p = Proc(script, *args)
-        made.append(p)
-        return p
-
-    yield start
-    for p in made:
-        p.close()
-
-
-def rot13(data):
-    return codecs.encode(data.decode("ascii"), "rot13").encode("ascii")
+from example_runner import COMPAT, EXAMPLES, TIMEOUT, recv_lines, rot13, run
 
 
 # -- event_base_hello.py ---------------------------------------------------------
@@ -202,10 +133,19 @@ def test_demo():
     res = run(os.path.join(EXAMPLES, "demo.py"))
     assert res.returncode == 0, res.stdout + res.stderr
     out = res.stdout
-    assert "server backend method: epoll" in out
-    assert out.count(" ok\n") == 3
-    assert "received b'Uryyb, yvorirag!\\n'" in out
-    assert "server exit code: 0" in out
+    tutorial, rot13_part = out.split("-- the libevent book's ROT13 server")
+    # The tutorial's chapter 5 server echoed the lines whole, in pieces sent.
+    assert "greeting: b'Welcome to My socket\\n'" in tutorial
+    assert "echoed   b'Lines come back whole,\\n'    ok" in tutorial
+    assert tutorial.count(" ok\n") == 3
+    assert "server said: Hello, libevent!\n" in tutorial
+    # The book's ROT13 server.
+    assert rot13_part.count(" ok\n") == 3
+    assert "received b'Uryyb, yvorirag!\\n'" in rot13_part
+    for part in (tutorial, rot13_part):
+        assert "server backend method: epoll" in part
+        assert "server exit code: 0" in part
+    assert "WRONG" not in out
     assert out.rstrip().endswith("demo: OK")
 
 

@@ -3,104 +3,22 @@
 examples/compat/echo_server_bufferevent.py (the libevent book's "simpler
 ROT13 server"), chat_server.py and hostname_client.py are written against
 evloop.compat.  Every wait is bounded by a timeout (nothing about time is
-asserted) and every subprocess is killed in ``finally`` (the fixture).
+asserted) and every subprocess is killed at teardown (the ``proc`` fixture of
+``example_runner.py``).
 """
-import codecs
 import errno
 import os
-import select
-import signal
 import socket
 import subprocess
 import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-COMPAT = os.path.join(ROOT, "examples", "compat")
+from example_runner import COMPAT, ROOT, TIMEOUT, env, recv_exactly, rot13
+
 ECHO = os.path.join(COMPAT, "echo_server_bufferevent.py")
 CHAT = os.path.join(COMPAT, "chat_server.py")
 CLIENT = os.path.join(COMPAT, "hostname_client.py")
-TIMEOUT = 60
-
-
-def env():
-    e = dict(os.environ, PYTHONPATH=ROOT)
-    for name in ("EVENT_NOEPOLL", "EVENT_NOPOLL", "EVENT_NOSELECT", "EVENT_SHOW_METHOD"):
-        e.pop(name, None)
-    return e
-
-
-class Proc:
-    """A subprocess whose stdout is read line by line with a timeout."""
-
-    def __init__(self, script, *args):
-        self.p = subprocess.Popen([sys.executable, script, *map(str, args)],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  bufsize=0, env=env(), cwd=ROOT)
-        self.lines = []
-
-    def readline(self):
-        ready, _, _ = select.select([self.p.stdout], [], [], TIMEOUT)
-        assert ready, "no output within %ss; so far: %r" % (TIMEOUT, self.lines)
-        line = self.p.stdout.readline().decode()
-        assert line, "the process exited early: %r; stderr: %r" % (
-            self.lines, self.p.stderr.read().decode())
-        self.lines.append(line)
-        return line.rstrip("\n")
-
-    def n_fds(self):
-        return len(os.listdir("/proc/%d/fd" % self.p.pid))
-
-    def stop(self):
-        """SIGTERM, then (returncode, rest of stdout, stderr)."""
-        self.p.send_signal(signal.SIGTERM)
-        out, err = self.p.communicate(timeout=TIMEOUT)
-        return self.p.returncode, out.decode(), err.decode()
-
-    def close(self):
-        if self.p.poll() is None:
-            self.p.kill()
-        self.p.communicate()
-
-
-@pytest.fixture
-def proc():
-    made = []
-
-    def start(script, *args):
-        p = Proc(script, *args)
-        made.append(p)
-        return p
-    yield start
-    for p in made:
-        p.close()
-
-
-@pytest.fixture
-def clients():
-    made = []
-
-    def connect(port):
-        c = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
-        made.append(c)
-        return c
-    yield connect
-    for c in made:
-        c.close()
-
-
-def rot13(data):
-    return codecs.encode(data.decode("ascii"), "rot13").encode("ascii")
-
-
-def recv_exactly(sock, n):
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(65536)
-        assert chunk, "the server closed the connection; got %r" % data[-80:]
-        data += chunk
-    return data
 
 
 def start_echo(proc):
