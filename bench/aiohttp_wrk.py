@@ -42,8 +42,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from _common import fmt, machine_info, print_table, proc_stat_busy, ratio  # noqa: E402
 from echo import (  # noqa: E402
-    LOOPS, Server, add_evloop_path_arg, exit_on_sigterm, add_noise_args, apply_evloop_path, run_with_retries, cpu_s, fmt, machine_info, pin_cmd, print_table, proc_stat_busy, ratio, sched_s, versions,
+    LOOPS, Server, add_evloop_path_arg, exit_on_sigterm, add_noise_args, apply_evloop_path, run_with_retries,
+    cpu_s, pin_cmd, sched_s, versions,
 )
 
 SERVER = HERE / "aiohttp_server.py"

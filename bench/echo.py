@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import select
 import shutil
 import signal
@@ -51,9 +50,9 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-BUILD = HERE / "_build"
+import _common
+from _common import BUILD, HERE, ROOT, fmt, machine_info, print_table, ratio, wait_idle
+
 C_SRC = HERE / "c" / "echo_client.c"
 C_BIN = BUILD / "echo_client"
 C_SRV_SRC = HERE / "c" / "echo_server.c"
@@ -70,42 +69,6 @@ TARGET_CPU_VS_UVLOOP = 0.8  # evloop CPU µs/request <= 0.8x uvloop's
 
 
 # -- helpers shared with aiohttp_wrk.py ---------------------------------------------------
-
-
-def machine_info() -> dict:
-    model = None
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    hypervisor = None
-    try:
-        with open("/proc/cpuinfo") as f:
-            hypervisor = "hypervisor" in f.read().split("flags", 1)[-1].split("\n", 1)[0]
-    except OSError:
-        pass
-    mem_gib = None
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemTotal:"):
-                    mem_gib = round(int(line.split()[1]) / 1024 / 1024, 1)
-    except OSError:
-        pass
-    return {
-        "cpu_model": model or platform.processor() or "unknown",
-        "nproc": os.cpu_count(),
-        "virtualized": hypervisor,
-        "mem_gib": mem_gib,
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-        "python_impl": platform.python_implementation(),
-        "loadavg_at_start": os.getloadavg(),
-    }
 
 
 def evloop_path() -> Path:
@@ -150,14 +113,7 @@ def versions(loops) -> dict:
         out = json.loads(r.stdout.strip().splitlines()[-1])
     except Exception as exc:  # noqa: BLE001
         out = {"error": repr(exc)}
-    try:
-        rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        out["evloop_git"] = rev + ("+dirty" if dirty else "")
-    except Exception:  # noqa: BLE001
-        pass
+    out["evloop_git"] = _common.git_rev()
     if evloop_path() != ROOT:
         out["evloop_path"] = str(evloop_path())
     so = sorted(evloop_path().glob("evloop/_evloop*.so"))
@@ -258,36 +214,6 @@ def sched_s(pid: int) -> float | None:
     return total / 1e9 if found else None
 
 
-def proc_stat_busy() -> dict[int, float]:
-    """Busy seconds per CPU since boot (/proc/stat: user+nice+system+irq+softirq)."""
-    tck = os.sysconf("SC_CLK_TCK")
-    out = {}
-    with open("/proc/stat") as f:
-        for line in f:
-            if line.startswith("cpu") and line[3:4].isdigit():
-                p = line.split()
-                v = [int(x) for x in p[1:9]]
-                out[int(p[0][3:])] = (v[0] + v[1] + v[2] + v[5] + v[6]) / tck
-    return out
-
-
-def wait_idle(cpus, max_wait: float, threshold: float = 0.10) -> float:
-    """Wait (at most max_wait s) until each CPU in cpus was busy less than
-    threshold over a 0.5 s sample; return the seconds waited."""
-    cpus = [c for c in cpus if c is not None]
-    if max_wait <= 0 or not cpus:
-        return 0.0
-    t0 = time.monotonic()
-    while True:
-        b0, w0 = proc_stat_busy(), time.monotonic()
-        time.sleep(0.5)
-        b1, w1 = proc_stat_busy(), time.monotonic()
-        if all((b1[c] - b0[c]) / (w1 - w0) < threshold for c in cpus if c in b0):
-            return time.monotonic() - t0
-        if time.monotonic() - t0 >= max_wait:
-            return time.monotonic() - t0
-
-
 def run_with_retries(fn, args, what: str):
     """Run fn() (after waiting for idle CPUs, --wait-idle); while other
     processes took more than --max-other of the server's or the client's CPU
@@ -320,45 +246,14 @@ def add_noise_args(ap: argparse.ArgumentParser) -> None:
                    help="the 'other' share above which --retries reruns (default 0.10)")
 
 
-def fmt(v, spec=",.0f", missing="-"):
-    if v is None:
-        return missing
-    return format(v, spec)
-
-
-def ratio(a, b):
-    if a is None or b is None or b == 0:
-        return None
-    return a / b
-
-
-def print_table(headers: list[str], rows: list[list[str]], out=sys.stdout, left: int = 1):
-    """A Markdown table; the first ``left`` columns left-aligned, the others right-aligned."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    line = "| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |"
-    sep = "|" + "|".join("-" * (w + 1) + ":" if i >= left else "-" * (w + 2) for i, w in enumerate(widths)) + "|"
-    print(line, file=out)
-    print(sep, file=out)
-    for r in rows:
-        print("| " + " | ".join((c.ljust(w) if i < left else c.rjust(w)) for i, (c, w) in
-                                enumerate(zip(r, widths))) + " |", file=out)
-
-
 # -- the echo benchmark ------------------------------------------------------------------
 
 
 def build_c(src: Path, out: Path, what: str) -> Path:
-    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
-    if not cc:
-        sys.exit("error: no C compiler (cc) found; install gcc (apt-get install -y gcc)")
-    BUILD.mkdir(parents=True, exist_ok=True)
-    if out.exists() and out.stat().st_mtime >= src.stat().st_mtime:
-        return out
-    cmd = [cc, "-O2", "-Wall", "-o", str(out), str(src)]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(f"error: compiling the {what} failed: {' '.join(cmd)}\n{r.stderr}")
-    return out
+    try:
+        return _common.build_c(src, out, what)
+    except _common.BuildError as exc:
+        sys.exit(f"error: {exc}")
 
 
 def build_client() -> Path:

@@ -46,6 +46,10 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+import _common
+from _common import cpu_model, pin_preexec, wait_idle
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -70,19 +74,11 @@ class BenchError(Exception):
 
 # -- building -----------------------------------------------------------------
 
-def _stale(binary: str, source: str) -> bool:
-    return not os.path.exists(binary) or os.path.getmtime(binary) < os.path.getmtime(source)
-
-
-def _cc(args: list[str]) -> None:
-    cc = os.environ.get("CC", "cc")
-    cmd = [cc, "-O2", *args]
+def _cc(src: str, out: str, what: str, libs: tuple[str, ...] = ()) -> None:
     try:
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    except FileNotFoundError:
-        raise BenchError(f"no C compiler ({cc!r}); install gcc or set CC")
-    if res.returncode != 0:
-        raise BenchError(f"build failed: {' '.join(cmd)}\n{res.stderr}")
+        _common.build_c(Path(src), Path(out), what, libs)
+    except _common.BuildError as exc:
+        raise BenchError(str(exc)) from None
 
 
 def build(only) -> None:
@@ -93,12 +89,10 @@ def build(only) -> None:
                 f"libevent-dev headers are missing ({EVENT2_HEADER} not found): the C column needs the "
                 "real libevent 2.1.\n`make bench` installs them (as root, with apt-get), or run "
                 "`apt-get install libevent-dev`; `--only evloop` runs without them.")
-        if _stale(C_SERVER_BIN, C_SERVER_SRC):
-            _cc(["-Wall", "-o", C_SERVER_BIN, C_SERVER_SRC, "-levent"])
+        _cc(C_SERVER_SRC, C_SERVER_BIN, "C bufferevent echo server", ("-levent",))
     if not os.path.exists(CLIENT_SRC):
         raise BenchError(f"the load client {CLIENT_SRC} is missing")
-    if _stale(CLIENT_BIN, CLIENT_SRC):
-        _cc(["-Wall", "-o", CLIENT_BIN, CLIENT_SRC])
+    _cc(CLIENT_SRC, CLIENT_BIN, "echo client")
     # The client is shared with bench/echo.py: make sure it still speaks the
     # options we use (its usage line, printed on a usage error).
     res = subprocess.run([CLIENT_BIN], capture_output=True, text=True, timeout=10)
@@ -108,17 +102,6 @@ def build(only) -> None:
 
 
 # -- machine ------------------------------------------------------------------
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
 
 def libevent_version() -> str | None:
     try:
@@ -131,55 +114,13 @@ def libevent_version() -> str | None:
 
 def evloop_build() -> str:
     """The git commit of the checkout (+ "-dirty") and the build time of the extension."""
-    try:
-        head = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        head, dirty = "", ""
     so = [f for f in os.listdir(os.path.join(ROOT, "evloop")) if f.startswith("_evloop") and f.endswith(".so")]
     built = (time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(os.path.getmtime(os.path.join(ROOT, "evloop", so[0]))))
              + " UTC") if so else "not built in place"
-    return f"{head or '?'}{'-dirty' if dirty else ''}, extension built {built}"
-
-
-def proc_stat_busy() -> dict[int, float]:
-    """Busy seconds per CPU since boot (user+nice+system+irq+softirq)."""
-    tck = os.sysconf("SC_CLK_TCK")
-    out = {}
-    with open("/proc/stat") as f:
-        for line in f:
-            if line.startswith("cpu") and line[3:4].isdigit():
-                p = line.split()
-                v = [int(x) for x in p[1:9]]
-                out[int(p[0][3:])] = (v[0] + v[1] + v[2] + v[5] + v[6]) / tck
-    return out
-
-
-def wait_idle(cpus, max_wait: float, threshold: float = 0.10) -> float:
-    """Wait at most max_wait s until every CPU of cpus is < threshold busy over 0.5 s."""
-    cpus = [c for c in cpus if c is not None]
-    if max_wait <= 0 or not cpus:
-        return 0.0
-    t0 = time.monotonic()
-    while True:
-        b0, w0 = proc_stat_busy(), time.monotonic()
-        time.sleep(0.5)
-        b1, w1 = proc_stat_busy(), time.monotonic()
-        if all((b1[c] - b0[c]) / (w1 - w0) < threshold for c in cpus if c in b0 and c in b1):
-            return time.monotonic() - t0
-        if time.monotonic() - t0 >= max_wait:
-            return time.monotonic() - t0
+    return f"{_common.git_rev()}, extension built {built}"
 
 
 # -- one run ------------------------------------------------------------------
-
-def _pin(cpu):
-    if cpu is None:
-        return None
-    return lambda: os.sched_setaffinity(0, {cpu})
-
 
 def start_server(column: str, cpu, nagle: bool) -> tuple[subprocess.Popen, int]:
     if column == "c":
@@ -193,7 +134,7 @@ def start_server(column: str, cpu, nagle: bool) -> tuple[subprocess.Popen, int]:
     env = dict(os.environ)
     env["PYTHONPATH"] = ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env,
-                            preexec_fn=_pin(cpu))
+                            preexec_fn=pin_preexec(cpu))
     deadline = time.monotonic() + 15
     buf = b""
     while time.monotonic() < deadline:
@@ -230,7 +171,7 @@ def run_once(column: str, size: int, args) -> dict:
                "--duration", str(args.duration), "--warmup", str(args.warmup),
                "--server-pid", str(proc.pid)]
         try:
-            res = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=_pin(args.client_cpu),
+            res = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=pin_preexec(args.client_cpu),
                                  timeout=args.warmup + args.duration + 30)
         except subprocess.TimeoutExpired:
             raise BenchError(f"{column} size={size}: the load client did not finish in time")
@@ -418,7 +359,7 @@ def main(argv=None) -> int:
         "libevent_dev": libevent_version() if "c" in columns else None,
         "evloop": evloop_build(),
     }
-    print(f"# Bufferevent echo: server CPU per request, evloop vs libevent C")
+    print("# Bufferevent echo: server CPU per request, evloop vs libevent C")
     print(f"machine: {machine['nproc']} CPUs ({machine['cpu_model']}), Python {machine['python']}, "
           f"libevent-dev {machine['libevent_dev'] or '-'}")
     print(f"evloop: {machine['evloop']}")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """libevent's test/bench.c workload, run on four engines in one invocation.
 
-The workload (see /work/shared/reference/libevent.md, "Benchmarks"):
+The workload (libevent's own test/bench.c):
 
 * N AF_UNIX socketpairs, one ``EV_READ|EV_PERSIST`` event per pair;
 * each round re-assigns and re-adds all N events, does one
@@ -45,7 +45,6 @@ import asyncio
 import json
 import os
 import platform
-import shutil
 import socket
 import statistics
 import subprocess
@@ -53,6 +52,8 @@ import sys
 import time
 import traceback
 from pathlib import Path
+
+import _common
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -131,23 +132,7 @@ def pin_cpu(cpu):
 
 
 def machine_info(pinned):
-    model = None
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {
-        "nproc": os.cpu_count(),
-        "cpu_model": model or platform.processor() or "unknown",
-        "python": platform.python_version(),
-        "python_impl": platform.python_implementation(),
-        "kernel": platform.release(),
-        "pinned_cpu": pinned,
-    }
+    return dict(_common.machine_info(), pinned_cpu=pinned)
 
 
 # -- (a) libevent in C -------------------------------------------------------------------
@@ -160,20 +145,10 @@ def build_c():
             f"{EVENT_H} is missing: libevent's headers are not installed "
             "(`make bench` installs libevent-dev; or apt-get install libevent-dev)"
         )
-    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
-    if not cc:
-        raise Skip("no C compiler (cc) found")
-    BUILD.mkdir(parents=True, exist_ok=True)
-    if C_BIN.exists() and C_BIN.stat().st_mtime >= C_SRC.stat().st_mtime:
-        return C_BIN
-    cmd = [cc, "-O2", "-o", str(C_BIN), str(C_SRC), "-levent_core"]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise Skip(
-            "compiling the C benchmark failed (is libevent-dev installed? `make bench` "
-            f"installs it): {' '.join(cmd)}\n{proc.stderr.strip()}"
-        )
-    return C_BIN
+    try:
+        return _common.build_c(C_SRC, C_BIN, "C benchmark", ("-levent_core",))
+    except _common.BuildError as exc:
+        raise Skip(f"{exc} (is libevent-dev installed? `make bench` installs it)") from None
 
 
 def bench_c(binary, n, a, w, runs, warmup, method):

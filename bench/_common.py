@@ -1,0 +1,160 @@
+"""What every benchmark in bench/ shares: the machine description, CPU
+accounting from /proc, waiting for idle CPUs, pinning, compiling the C
+programs, and the table/ratio formatting.  The scripts are run as
+``python bench/<name>.py``, so this module is imported as ``_common``.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+BUILD = HERE / "_build"
+
+
+# -- the machine -------------------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine_info() -> dict:
+    hypervisor = None
+    try:
+        with open("/proc/cpuinfo") as f:
+            hypervisor = "hypervisor" in f.read().split("flags", 1)[-1].split("\n", 1)[0]
+    except OSError:
+        pass
+    mem_gib = None
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    mem_gib = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return {
+        "cpu_model": cpu_model(),
+        "nproc": os.cpu_count(),
+        "virtualized": hypervisor,
+        "mem_gib": mem_gib,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "python_impl": platform.python_implementation(),
+        "loadavg_at_start": os.getloadavg(),
+    }
+
+
+def git_rev(root: Path = ROOT) -> str:
+    """The checkout's short commit, with "+dirty" when tracked files changed."""
+    try:
+        rev = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+    return (rev or "?") + ("+dirty" if dirty else "")
+
+
+# -- CPU accounting ----------------------------------------------------------------------
+
+
+def proc_stat_busy() -> dict[int, float]:
+    """Busy seconds per CPU since boot (/proc/stat: user+nice+system+irq+softirq)."""
+    tck = os.sysconf("SC_CLK_TCK")
+    out = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("cpu") and line[3:4].isdigit():
+                p = line.split()
+                v = [int(x) for x in p[1:9]]
+                out[int(p[0][3:])] = (v[0] + v[1] + v[2] + v[5] + v[6]) / tck
+    return out
+
+
+def wait_idle(cpus, max_wait: float, threshold: float = 0.10) -> float:
+    """Wait (at most max_wait s) until each CPU in cpus was busy less than
+    threshold over a 0.5 s sample; return the seconds waited."""
+    cpus = [c for c in cpus if c is not None]
+    if max_wait <= 0 or not cpus:
+        return 0.0
+    t0 = time.monotonic()
+    while True:
+        b0, w0 = proc_stat_busy(), time.monotonic()
+        time.sleep(0.5)
+        b1, w1 = proc_stat_busy(), time.monotonic()
+        if all((b1[c] - b0[c]) / (w1 - w0) < threshold for c in cpus if c in b0 and c in b1):
+            return time.monotonic() - t0
+        if time.monotonic() - t0 >= max_wait:
+            return time.monotonic() - t0
+
+
+def pin_preexec(cpu: int | None):
+    """A preexec_fn pinning a child to one CPU (None: no pinning)."""
+    if cpu is None:
+        return None
+    return lambda: os.sched_setaffinity(0, {cpu})
+
+
+# -- C programs --------------------------------------------------------------------------
+
+
+class BuildError(Exception):
+    """A C program of bench/ could not be compiled (the message says why)."""
+
+
+def build_c(src: Path, out: Path, what: str, libs: tuple[str, ...] = ()) -> Path:
+    """Compile src to out with ``cc -O2 -Wall`` unless out is newer than src."""
+    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    if not cc:
+        raise BuildError("no C compiler (cc) found; install gcc or set CC")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists() and out.stat().st_mtime >= src.stat().st_mtime:
+        return out
+    cmd = [cc, "-O2", "-Wall", "-o", str(out), str(src), *libs]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        raise BuildError(f"compiling the {what} failed: {' '.join(cmd)}\n{r.stderr.strip()}")
+    return out
+
+
+# -- output ------------------------------------------------------------------------------
+
+
+def fmt(v, spec=",.0f", missing="-"):
+    if v is None:
+        return missing
+    return format(v, spec)
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def print_table(headers: list[str], rows: list[list[str]], out=sys.stdout, left: int = 1):
+    """A Markdown table; the first ``left`` columns left-aligned, the others right-aligned."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    line = "| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |"
+    sep = "|" + "|".join("-" * (w + 1) + ":" if i >= left else "-" * (w + 2) for i, w in enumerate(widths)) + "|"
+    print(line, file=out)
+    print(sep, file=out)
+    for r in rows:
+        print("| " + " | ".join((c.ljust(w) if i < left else c.rjust(w)) for i, (c, w) in
+                                enumerate(zip(r, widths))) + " |", file=out)
