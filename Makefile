@@ -16,7 +16,7 @@ UV_VERSION ?= 0.13.8
 SOURCES := $(wildcard evloop/*.pyx evloop/*.pxd evloop/core/*.pyx evloop/core/*.pxd evloop/core/*.pxi evloop/aio/*.pyx evloop/aio/*.pxd evloop/includes/*.pxd evloop/includes/*.h)
 EXT     := evloop/.built-stamp
 
-.PHONY: all demo test test-suite test-debug-mode test-packaging build debug bench bench-echo \
+.PHONY: all demo test test-suite test-debug-mode test-packaging build debug bench bench-echo bench-overhead \
 	bench-bufferevent bench-aiohttp bench-all clean distclean sysdeps sysdeps-bench deps \
 	demo-deps test-all test-latest upgrade-deps dist fuzz
 
@@ -147,13 +147,16 @@ bench: build deps sysdeps
 bench-echo: build deps sysdeps
 	$(PY) bench/echo.py
 
+bench-overhead: build deps
+	$(PY) bench/loop_overhead.py
+
 bench-bufferevent: build deps sysdeps
 	$(PY) bench/echo_bufferevent.py
 
 bench-aiohttp: build deps sysdeps-bench
 	$(PY) bench/aiohttp_wrk.py
 
-bench-all: bench bench-echo bench-bufferevent bench-aiohttp
+bench-all: bench bench-echo bench-bufferevent bench-overhead bench-aiohttp
 
 clean:
 	rm -rf build dist evloop/_evloop.c evloop/*.so evloop/*.html $(EXT) bench/_build
