@@ -1,5 +1,5 @@
 # The asyncio face's engine: asyncio.AbstractEventLoop driven by an
-# EventBase (shared/DESIGN.md, "How asyncio maps onto the EventBase").
+# EventBase (docs/design.md, "Architecture": how asyncio maps onto the base).
 #
 # evloop.EventLoop (evloop/loop.py) is `class EventLoop(Loop,
 # asyncio.SelectorEventLoop)`: this compiled Loop comes first in the MRO

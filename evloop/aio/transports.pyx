@@ -1,5 +1,5 @@
 # The asyncio stream transport (TCP and Unix sockets) on a socket
-# Bufferevent (shared/DESIGN.md, "Bufferevent ⇄ Protocol").
+# Bufferevent (docs/design.md, "The asyncio face").
 #
 # StreamTransport *is* a socket Bufferevent: its EV_READ/EV_WRITE events,
 # enable/disable switches and output Evbuffer are the bufferevent's, and

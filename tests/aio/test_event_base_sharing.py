@@ -1,7 +1,7 @@
 """evloop only: libevent-face Events on ``loop.event_base`` share the
 dispatch passes with the asyncio callbacks.
 
-What is checked (shared/DESIGN.md, "How asyncio maps onto the EventBase"):
+What is checked (docs/design.md, "Architecture"):
 
 * an ``Event`` added to ``loop.event_base`` fires while the loop runs, and
   its callback may use asyncio (futures, call_soon, create_task, stop);
