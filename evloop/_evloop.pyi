@@ -20,7 +20,20 @@ Conventions
   ``RuntimeError``.  ``evloop.compat`` turns these into libevent's 0/-1.
 """
 
-from typing import Any, Callable, Iterable, List, Optional, TextIO, Tuple, Union
+import asyncio
+import sys
+from asyncio import _CoroutineLike
+from contextvars import Context
+from socket import _Address, _RetAddress, socket
+from typing import (
+    Any, Callable, Iterable, List, Literal, Optional, TextIO, Tuple, TypeVar, Union, overload,
+)
+
+from _typeshed import ReadableBuffer, WriteableBuffer
+from typing_extensions import TypeVarTuple, Unpack
+
+_T = TypeVar("_T")
+_Ts = TypeVarTuple("_Ts")
 
 # -- event flags (event.h) ---------------------------------------------------
 EV_TIMEOUT: int  # 0x01
@@ -172,7 +185,9 @@ class EventBase:
     def dump_events(self, file: Optional[TextIO] = None) -> None:
         """Write libevent's 'Inserted events:' / 'Active events:' listing to
         ``file`` (sys.stdout if None)."""
-    def foreach_event(self, fn: Callable[["EventBase", "Event", Any], Any], arg: Any = None) -> Any:
+    def foreach_event(
+        self, fn: Callable[["EventBase", "Event", Any], _T], arg: Any = None
+    ) -> Union[_T, int]:
         """Call fn(base, event, arg) for each event (inserted, then
         timer-only, then active-only); a truthy return stops and is
         returned.  Returns 0 if all were visited."""
@@ -224,10 +239,15 @@ class Event:
         """event_remove_timer: drop only the deadline."""
     def active(self, res: int, ncalls: int = 1) -> None:
         """event_active."""
-    def pending(self, what: int = ..., want_tv: bool = False) -> Union[int, Tuple[int, Optional[float]]]:
+    @overload
+    def pending(self, what: int = ..., want_tv: Literal[False] = False) -> int:
         """event_pending: ``what`` & (the flags the event is pending or
         active on).  With want_tv=True returns (flags, deadline) where the
         deadline is wall-clock seconds, or None without a timeout."""
+    @overload
+    def pending(self, what: int, want_tv: Literal[True]) -> Tuple[int, Optional[float]]: ...
+    @overload
+    def pending(self, what: int, want_tv: bool) -> Union[int, Tuple[int, Optional[float]]]: ...
     def priority_set(self, priority: int) -> None:
         """ValueError if out of range; RuntimeError if the event is active."""
     def get_assignment(self) -> Tuple[EventBase, int, int, EventCallback, Any]: ...
@@ -255,7 +275,8 @@ class Event:
         """The EVLIST_* state bits."""
 
 
-BytesLike = Union[bytes, bytearray, memoryview]
+# Any object with the buffer protocol (bytes, bytearray, memoryview, array, ...).
+BytesLike = ReadableBuffer
 Position = Union[None, int, "EvbufferPtr"]
 
 class EvbufferPtr:
@@ -274,10 +295,12 @@ class EvbufferCbInfo:
     @property
     def n_deleted(self) -> int: ...
 
+EvbufferCb = Callable[["Evbuffer", EvbufferCbInfo, Any], Any]
+
 class EvbufferCbEntry:
     """struct evbuffer_cb_entry, returned by Evbuffer.add_cb()."""
     @property
-    def cb(self) -> Callable[["Evbuffer", EvbufferCbInfo, Any], Any]: ...
+    def cb(self) -> EvbufferCb: ...
     @property
     def arg(self) -> Any: ...
     @property
@@ -341,9 +364,9 @@ class Evbuffer:
         """One write()/writev() (at most 64 chunks); drains what was written."""
     def set_max_read(self, n: int) -> None: ...
     def get_max_read(self) -> int: ...
-    def add_cb(self, cb: Callable[["Evbuffer", EvbufferCbInfo, Any], Any], arg: Any = None) -> EvbufferCbEntry: ...
+    def add_cb(self, cb: EvbufferCb, arg: Any = None) -> EvbufferCbEntry: ...
     def remove_cb_entry(self, entry: EvbufferCbEntry) -> None: ...
-    def remove_cb(self, cb: Callable[["Evbuffer", EvbufferCbInfo, Any], Any], arg: Any = None) -> None: ...
+    def remove_cb(self, cb: EvbufferCb, arg: Any = None) -> None: ...
     def cb_set_flags(self, entry: EvbufferCbEntry, flags: int) -> None: ...
     def cb_clear_flags(self, entry: EvbufferCbEntry, flags: int) -> None: ...
     def freeze(self, at_front: bool) -> None: ...
@@ -534,26 +557,60 @@ class TimerHandle(Event):
     def get_context(self) -> Any: ...
 
 class Loop:
-    """The compiled engine of evloop.EventLoop (first in its MRO)."""
+    """The compiled engine of evloop.EventLoop (first in its MRO).
+
+    Typed in asyncio's own types, as typeshed types BaseEventLoop, so that
+    an EventLoop type-checks wherever an asyncio.AbstractEventLoop is
+    expected (mypy checks each of these methods against asyncio's).  The
+    handles returned are evloop's Handle and TimerHandle above, which have
+    asyncio.Handle's and asyncio.TimerHandle's public methods but are not
+    their subclasses (uvloop types its handles the same way).
+    """
     @property
     def event_base(self) -> EventBase:
         """The loop's EventBase: Events added there share the loop's passes."""
     def time(self) -> float: ...
-    def call_soon(self, callback: Callable[..., Any], *args: Any, context: Any = None) -> Handle: ...
-    def call_later(self, delay: float, callback: Callable[..., Any], *args: Any,
-                   context: Any = None) -> TimerHandle: ...
-    def call_at(self, when: float, callback: Callable[..., Any], *args: Any,
-                context: Any = None) -> TimerHandle: ...
+    def call_soon(
+        self, callback: Callable[[Unpack[_Ts]], object], *args: Unpack[_Ts],
+        context: Optional[Context] = None,
+    ) -> asyncio.Handle: ...
+    def call_later(
+        self, delay: float, callback: Callable[[Unpack[_Ts]], object], *args: Unpack[_Ts],
+        context: Optional[Context] = None,
+    ) -> asyncio.TimerHandle: ...
+    def call_at(
+        self, when: float, callback: Callable[[Unpack[_Ts]], object], *args: Unpack[_Ts],
+        context: Optional[Context] = None,
+    ) -> asyncio.TimerHandle: ...
     def get_debug(self) -> bool: ...
-    def create_future(self) -> Any: ...
-    def create_task(self, coro: Any, *, name: Optional[str] = None, context: Any = None) -> Any: ...
-    async def sock_recv(self, sock: Any, n: int) -> bytes: ...
-    async def sock_recv_into(self, sock: Any, buf: Any) -> int: ...
-    async def sock_recvfrom(self, sock: Any, bufsize: int) -> Tuple[bytes, Any]: ...
-    async def sock_recvfrom_into(self, sock: Any, buf: Any, nbytes: int = 0) -> Tuple[int, Any]: ...
-    async def sock_sendall(self, sock: Any, data: BytesLike) -> None: ...
-    async def sock_sendto(self, sock: Any, data: BytesLike, address: Any) -> int: ...
-    async def sock_accept(self, sock: Any) -> Tuple[Any, Any]: ...
+    def create_future(self) -> asyncio.Future[Any]: ...
+    # create_task's signature follows the Python version, as typeshed's
+    # BaseEventLoop.create_task does (3.10 has no context=; the compiled
+    # method raises the stdlib's TypeError for it there).
+    if sys.version_info >= (3, 13):
+        def create_task(
+            self, coro: _CoroutineLike[_T], *, name: object = None,
+            context: Optional[Context] = None, eager_start: Optional[bool] = None,
+        ) -> asyncio.Task[_T]: ...
+    elif sys.version_info >= (3, 11):
+        def create_task(
+            self, coro: _CoroutineLike[_T], *, name: object = None,
+            context: Optional[Context] = None,
+        ) -> asyncio.Task[_T]: ...
+    else:
+        def create_task(
+            self, coro: _CoroutineLike[_T], *, name: object = None
+        ) -> asyncio.Task[_T]: ...
+    async def sock_recv(self, sock: socket, n: int) -> bytes: ...
+    async def sock_recv_into(self, sock: socket, buf: WriteableBuffer) -> int: ...
+    # (also on Python 3.10, where asyncio has no sock_recvfrom etc.)
+    async def sock_recvfrom(self, sock: socket, bufsize: int) -> Tuple[bytes, _RetAddress]: ...
+    async def sock_recvfrom_into(
+        self, sock: socket, buf: WriteableBuffer, nbytes: int = 0
+    ) -> Tuple[int, _RetAddress]: ...
+    async def sock_sendall(self, sock: socket, data: ReadableBuffer) -> None: ...
+    async def sock_sendto(self, sock: socket, data: ReadableBuffer, address: _Address) -> int: ...
+    async def sock_accept(self, sock: socket) -> Tuple[socket, _RetAddress]: ...
 
 class StreamTransport(Bufferevent):
     """asyncio's stream transport (TCP, Unix) on a socket Bufferevent;

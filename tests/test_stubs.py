@@ -17,6 +17,20 @@ INTERNAL = {
 }
 
 
+def _members(body):
+    """Names a class body declares, including under ``if sys.version_info``
+    (a signature that follows the Python version, as typeshed writes it)."""
+    members = set()
+    for item in body:
+        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            members.add(item.name)
+        elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+            members.add(item.target.id)
+        elif isinstance(item, ast.If):
+            members |= _members(item.body) | _members(item.orelse)
+    return members
+
+
 def _stub_names():
     tree = ast.parse(STUB.read_text())
     top, classes = set(), {}
@@ -25,13 +39,7 @@ def _stub_names():
             top.add(node.name)
         elif isinstance(node, ast.ClassDef):
             top.add(node.name)
-            members = set()
-            for item in node.body:
-                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    members.add(item.name)
-                elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
-                    members.add(item.target.id)
-            classes[node.name] = members
+            classes[node.name] = _members(node.body)
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             top.add(node.target.id)
     return top, classes

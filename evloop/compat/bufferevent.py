@@ -45,7 +45,11 @@ Differences from libevent
 * Not here yet: bufferevent_lock/unlock.
 """
 
+from __future__ import annotations
+
 import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from .._evloop import (
     Bufferevent,
@@ -61,6 +65,18 @@ from .._evloop import (
 )
 from .buffer import _buf, _call, _data, _int, _unwrap, _wrap
 from .util import _timeval
+
+if TYPE_CHECKING:
+    from socket import _Address
+    from typing import TypeAlias
+
+    from _typeshed import FileDescriptorLike, ReadableBuffer
+
+    from .._evloop import DataCb, EventCb, Evbuffer, FilterFn
+    from .util import Timeval
+
+    #: bufferevent_filter_cb: filter(src, dst, dst_limit, mode, ctx) -> BEV_OK/...
+    _CtxFilterFn: TypeAlias = Callable[[Evbuffer, Evbuffer, int, int, Any], int]
 
 __all__ = [
     # constants
@@ -104,33 +120,34 @@ __all__ = [
 
 
 
-def _bev(bev, name="bufev"):
+def _bev(bev: object, name: str = "bufev") -> Bufferevent:
     if not isinstance(bev, Bufferevent):
         raise TypeError(f"{name} must be a Bufferevent, not {type(bev).__name__}")
     return bev
 
 
-def _base(base):
+def _base(base: object) -> EventBase:
     if not isinstance(base, EventBase):
         raise TypeError(f"base must be an EventBase, not {type(base).__name__}")
     return base
 
 
-def _tv(tv, name):
+def _tv(tv: object, name: str) -> Timeval | None:
     return None if tv is None else _timeval(tv, name)
 
 
 # -- sockets ---------------------------------------------------------------------------
 
-def bufferevent_socket_new(base, fd, options):
+def bufferevent_socket_new(base: EventBase, fd: FileDescriptorLike,
+                           options: int) -> Bufferevent | None:
     """bufferevent_socket_new(): a socket Bufferevent on fd (-1: none yet), or None."""
     return _call("bufferevent_socket_new",
                  lambda: Bufferevent(_base(base), fd, _int(options, "options")), error=None)
 
 
-def bufferevent_socket_connect(bev, sa, socklen=None):
+def bufferevent_socket_connect(bev: Bufferevent, sa: _Address, socklen: int | None = None) -> int:
     """bufferevent_socket_connect(): start connecting to sa (socket-module address); 0 or -1."""
-    def connect():
+    def connect() -> int:
         b = _bev(bev, "bev")
         if sa is None:
             raise ValueError("sa=None (an fd that is already connecting) is not supported")
@@ -139,53 +156,55 @@ def bufferevent_socket_connect(bev, sa, socklen=None):
     return _call("bufferevent_socket_connect", connect)
 
 
-def bufferevent_socket_connect_hostname(bev, evdns_base, family, hostname, port):
+def bufferevent_socket_connect_hostname(bev: Bufferevent, evdns_base: object, family: int,
+                                        hostname: str, port: int) -> int:
     """bufferevent_socket_connect_hostname(): resolve (in a thread) and connect; 0 or -1."""
     return _call("bufferevent_socket_connect_hostname",
                  lambda: _bev(bev, "bev").socket_connect_hostname(
                      _int(family, "family"), hostname, _int(port, "port"), evdns_base) or 0)
 
 
-def bufferevent_socket_get_dns_error(bev):
+def bufferevent_socket_get_dns_error(bev: Bufferevent) -> int:
     """bufferevent_socket_get_dns_error(): the EAI_* code of the last failed lookup, or 0."""
     return _call("bufferevent_socket_get_dns_error",
                  lambda: _bev(bev, "bev").get_dns_error(), error=0)
 
 
-def bufferevent_setfd(bufev, fd):
+def bufferevent_setfd(bufev: Bufferevent, fd: FileDescriptorLike) -> int:
     """bufferevent_setfd(): watch fd (-1: none) instead; 0 or -1."""
     return _call("bufferevent_setfd", lambda: _bev(bufev).setfd(fd) or 0)
 
 
-def bufferevent_getfd(bufev):
+def bufferevent_getfd(bufev: Bufferevent) -> int:
     """bufferevent_getfd(): the socket of bufev, or -1."""
     return _call("bufferevent_getfd", lambda: _bev(bufev).getfd())
 
 
 # -- generic ---------------------------------------------------------------------------
 
-def bufferevent_free(bufev):
+def bufferevent_free(bufev: Bufferevent) -> None:
     """bufferevent_free(): stop and release bufev; unsent output is dropped, as in libevent."""
     _call("bufferevent_free", lambda: _bev(bufev).free(), error=None)
 
 
-def bufferevent_get_base(bev):
+def bufferevent_get_base(bev: Bufferevent) -> EventBase | None:
     """bufferevent_get_base(): the EventBase of bev, or None."""
     return _call("bufferevent_get_base", lambda: _bev(bev, "bev").base, error=None)
 
 
-def bufferevent_priority_set(bufev, pri):
+def bufferevent_priority_set(bufev: Bufferevent, pri: int) -> int:
     """bufferevent_priority_set(): the priority of bufev's events; 0 or -1."""
     return _call("bufferevent_priority_set",
                  lambda: _bev(bufev).priority_set(_int(pri, "pri")) or 0)
 
 
-def bufferevent_get_priority(bufev):
+def bufferevent_get_priority(bufev: Bufferevent) -> int:
     """bufferevent_get_priority(): the priority of bufev's events, or -1."""
     return _call("bufferevent_get_priority", lambda: _bev(bufev).get_priority())
 
 
-def bufferevent_setcb(bufev, readcb, writecb, eventcb, cbarg):
+def bufferevent_setcb(bufev: Bufferevent, readcb: DataCb | None, writecb: DataCb | None,
+                      eventcb: EventCb | None, cbarg: Any) -> None:
     """bufferevent_setcb(): replace the three callbacks and their arg (void: failures logged)."""
     _call("bufferevent_setcb",
           lambda: _bev(bufev).setcb(_wrap(readcb, "readcb"), _wrap(writecb, "writecb"),
@@ -193,74 +212,77 @@ def bufferevent_setcb(bufev, readcb, writecb, eventcb, cbarg):
           error=None)
 
 
-def bufferevent_getcb(bufev):
+def bufferevent_getcb(
+        bufev: Bufferevent) -> tuple[DataCb | None, DataCb | None, EventCb | None, Any] | None:
     """bufferevent_getcb(): (readcb, writecb, eventcb, cbarg), the C out-parameters, or None."""
-    def getcb():
+    def getcb() -> tuple[DataCb | None, DataCb | None, EventCb | None, Any]:
         r, w, e, arg = _bev(bufev).getcb()
         return _unwrap(r), _unwrap(w), _unwrap(e), arg
     return _call("bufferevent_getcb", getcb, error=None)
 
 
-def bufferevent_get_underlying(bufev):
+def bufferevent_get_underlying(bufev: Bufferevent) -> Bufferevent | None:
     """bufferevent_get_underlying(): the bufferevent under a filter, else None."""
     return _call("bufferevent_get_underlying", lambda: _bev(bufev).get_underlying(),
                  error=None)
 
 
-def bufferevent_write(bufev, data, size=None):
+def bufferevent_write(bufev: Bufferevent, data: ReadableBuffer, size: int | None = None) -> int:
     """bufferevent_write(): append data (size bytes of it if given) to the output; 0 or -1."""
     return _call("bufferevent_write", lambda: _bev(bufev).write(_data(data, size)) or 0)
 
 
-def bufferevent_write_buffer(bufev, buf):
+def bufferevent_write_buffer(bufev: Bufferevent, buf: Evbuffer) -> int:
     """bufferevent_write_buffer(): move all of buf into the output; 0 or -1."""
     return _call("bufferevent_write_buffer",
                  lambda: _bev(bufev).write_buffer(_buf(buf)) or 0)
 
 
-def bufferevent_read(bufev, size):
+def bufferevent_read(bufev: Bufferevent, size: int) -> bytes | None:
     """bufferevent_read(): up to size bytes from the input, as bytes (C: the count), or None."""
     return _call("bufferevent_read", lambda: _bev(bufev).read(_int(size, "size")), error=None)
 
 
-def bufferevent_read_buffer(bufev, buf):
+def bufferevent_read_buffer(bufev: Bufferevent, buf: Evbuffer) -> int:
     """bufferevent_read_buffer(): move all of the input into buf; 0 or -1."""
     return _call("bufferevent_read_buffer", lambda: _bev(bufev).read_buffer(_buf(buf)) or 0)
 
 
-def bufferevent_get_input(bufev):
+def bufferevent_get_input(bufev: Bufferevent) -> Evbuffer | None:
     """bufferevent_get_input(): the input Evbuffer, or None."""
     return _call("bufferevent_get_input", lambda: _bev(bufev).get_input(), error=None)
 
 
-def bufferevent_get_output(bufev):
+def bufferevent_get_output(bufev: Bufferevent) -> Evbuffer | None:
     """bufferevent_get_output(): the output Evbuffer, or None."""
     return _call("bufferevent_get_output", lambda: _bev(bufev).get_output(), error=None)
 
 
-def bufferevent_enable(bufev, event):
+def bufferevent_enable(bufev: Bufferevent, event: int) -> int:
     """bufferevent_enable(): enable EV_READ and/or EV_WRITE; 0 or -1."""
     return _call("bufferevent_enable", lambda: _bev(bufev).enable(_int(event, "event")) or 0)
 
 
-def bufferevent_disable(bufev, event):
+def bufferevent_disable(bufev: Bufferevent, event: int) -> int:
     """bufferevent_disable(): disable EV_READ and/or EV_WRITE; 0 or -1."""
     return _call("bufferevent_disable", lambda: _bev(bufev).disable(_int(event, "event")) or 0)
 
 
-def bufferevent_get_enabled(bufev):
+def bufferevent_get_enabled(bufev: Bufferevent) -> int:
     """bufferevent_get_enabled(): the EV_READ|EV_WRITE bits enabled (0 for a bad bufev)."""
     return _call("bufferevent_get_enabled", lambda: _bev(bufev).get_enabled(), error=0)
 
 
-def bufferevent_set_timeouts(bufev, timeout_read, timeout_write):
+def bufferevent_set_timeouts(bufev: Bufferevent, timeout_read: Timeval | None,
+                             timeout_write: Timeval | None) -> int:
     """bufferevent_set_timeouts(): (sec, usec) or None for each direction; 0 or -1."""
     return _call("bufferevent_set_timeouts",
                  lambda: _bev(bufev).set_timeouts(_tv(timeout_read, "timeout_read"),
                                                   _tv(timeout_write, "timeout_write")) or 0)
 
 
-def bufferevent_setwatermark(bufev, events, lowmark, highmark):
+def bufferevent_setwatermark(bufev: Bufferevent, events: int, lowmark: int,
+                             highmark: int) -> None:
     """bufferevent_setwatermark(): set the low/high watermarks of events (void: failures logged)."""
     _call("bufferevent_setwatermark",
           lambda: _bev(bufev).setwatermark(_int(events, "events"), _int(lowmark, "lowmark"),
@@ -268,62 +290,63 @@ def bufferevent_setwatermark(bufev, events, lowmark, highmark):
           error=None)
 
 
-def bufferevent_getwatermark(bufev, events):
+def bufferevent_getwatermark(bufev: Bufferevent,
+                             events: int) -> tuple[int, tuple[int, int] | None]:
     """bufferevent_getwatermark(): (0, (lowmark, highmark)) of EV_READ or EV_WRITE; (-1, None)."""
     return _call("bufferevent_getwatermark",
-                 lambda: (0, tuple(_bev(bufev).getwatermark(_int(events, "events")))),
+                 lambda: (0, _bev(bufev).getwatermark(_int(events, "events"))),
                  error=(-1, None))
 
 
-def bufferevent_flush(bufev, iotype, mode):
+def bufferevent_flush(bufev: Bufferevent, iotype: int, mode: int) -> int:
     """bufferevent_flush(): 0 (nothing to do: always for sockets), 1 (data moved) or -1."""
     return _call("bufferevent_flush",
                  lambda: _bev(bufev).flush(_int(iotype, "iotype"), _int(mode, "mode")))
 
 
-def bufferevent_trigger(bufev, iotype, options):
+def bufferevent_trigger(bufev: Bufferevent, iotype: int, options: int) -> None:
     """bufferevent_trigger(): run readcb/writecb as if data came/drained (void: failures logged)."""
     _call("bufferevent_trigger",
           lambda: _bev(bufev).trigger(_int(iotype, "iotype"), _int(options, "options")),
           error=None)
 
 
-def bufferevent_trigger_event(bufev, what, options):
+def bufferevent_trigger_event(bufev: Bufferevent, what: int, options: int) -> None:
     """bufferevent_trigger_event(): run eventcb(bufev, what, arg) (void: failures logged)."""
     _call("bufferevent_trigger_event",
           lambda: _bev(bufev).trigger_event(_int(what, "what"), _int(options, "options")),
           error=None)
 
 
-def bufferevent_incref(bufev):
+def bufferevent_incref(bufev: Bufferevent) -> int:
     """bufferevent_incref(): a no-op returning 0; Python's reference counting keeps bufev alive."""
     return 0
 
 
-def bufferevent_decref(bufev):
+def bufferevent_decref(bufev: Bufferevent) -> int:
     """bufferevent_decref(): a no-op returning 0 (never "freed"); bufferevent_free() releases."""
     return 0
 
 
-def bufferevent_set_max_single_read(bev, size):
+def bufferevent_set_max_single_read(bev: Bufferevent, size: int) -> int:
     """bufferevent_set_max_single_read(): bytes per read (<= 0: the default 16384); 0 or -1."""
     return _call("bufferevent_set_max_single_read",
                  lambda: _bev(bev, "bev").set_max_single_read(_int(size, "size")) or 0)
 
 
-def bufferevent_get_max_single_read(bev):
+def bufferevent_get_max_single_read(bev: Bufferevent) -> int:
     """bufferevent_get_max_single_read(): bytes per read, or -1."""
     return _call("bufferevent_get_max_single_read",
                  lambda: _bev(bev, "bev").get_max_single_read())
 
 
-def bufferevent_set_max_single_write(bev, size):
+def bufferevent_set_max_single_write(bev: Bufferevent, size: int) -> int:
     """bufferevent_set_max_single_write(): bytes per write (<= 0: the default 16384); 0 or -1."""
     return _call("bufferevent_set_max_single_write",
                  lambda: _bev(bev, "bev").set_max_single_write(_int(size, "size")) or 0)
 
 
-def bufferevent_get_max_single_write(bev):
+def bufferevent_get_max_single_write(bev: Bufferevent) -> int:
     """bufferevent_get_max_single_write(): bytes per write, or -1."""
     return _call("bufferevent_get_max_single_write",
                  lambda: _bev(bev, "bev").get_max_single_write())
@@ -331,14 +354,15 @@ def bufferevent_get_max_single_write(bev):
 
 # -- pairs ---------------------------------------------------------------------------------
 
-def bufferevent_pair_new(base, options):
+def bufferevent_pair_new(base: EventBase,
+                         options: int) -> tuple[int, tuple[Bufferevent, Bufferevent] | None]:
     """bufferevent_pair_new(): (0, (a, b)), the C pair[2] out-parameter, or (-1, None)."""
     return _call("bufferevent_pair_new",
-                 lambda: (0, tuple(Bufferevent.pair(_base(base), _int(options, "options")))),
+                 lambda: (0, Bufferevent.pair(_base(base), _int(options, "options"))),
                  error=(-1, None))
 
 
-def bufferevent_pair_get_partner(bev):
+def bufferevent_pair_get_partner(bev: Bufferevent) -> Bufferevent | None:
     """bufferevent_pair_get_partner(): the other end of a pair, or None."""
     return _call("bufferevent_pair_get_partner", lambda: _bev(bev, "bev").get_partner(),
                  error=None)
@@ -346,7 +370,7 @@ def bufferevent_pair_get_partner(bev):
 
 # -- filters -------------------------------------------------------------------------------
 
-def _filter_fn(fn, name, ctx):
+def _filter_fn(fn: _CtxFilterFn | None, name: str, ctx: Any) -> FilterFn | None:
     if fn is None:
         return None
     if not callable(fn):
@@ -355,12 +379,14 @@ def _filter_fn(fn, name, ctx):
     return lambda src, dst, dst_limit, mode: user(src, dst, dst_limit, mode, ctx)
 
 
-def bufferevent_filter_new(underlying, input_filter, output_filter, options,
-                           free_context=None, ctx=None):
+def bufferevent_filter_new(underlying: Bufferevent, input_filter: _CtxFilterFn | None,
+                           output_filter: _CtxFilterFn | None, options: int,
+                           free_context: Callable[[Any], object] | None = None,
+                           ctx: Any = None) -> Bufferevent | None:
     """bufferevent_filter_new(): a filter Bufferevent over underlying, or None.
     Filters are called as filter(src, dst, dst_limit, mode, ctx) and return
     BEV_OK, BEV_NEED_MORE or BEV_ERROR; None copies everything."""
-    def new():
+    def new() -> Bufferevent:
         under = _bev(underlying, "underlying")
         if free_context is not None and not callable(free_context):
             raise TypeError(f"free_context must be callable or None, "
@@ -376,124 +402,126 @@ def bufferevent_filter_new(underlying, input_filter, output_filter, options,
 
 # -- rate limits -------------------------------------------------------------------------
 
-def _cfg(cfg):
+def _cfg(cfg: object) -> TokenBucketCfg:
     if not isinstance(cfg, TokenBucketCfg):
         raise TypeError(f"cfg must be an ev_token_bucket_cfg, not {type(cfg).__name__}")
     return cfg
 
 
-def _group(g):
+def _group(g: object) -> RateLimitGroup:
     if not isinstance(g, RateLimitGroup):
         raise TypeError(f"grp must be a rate-limit group, not {type(g).__name__}")
     return g
 
 
-def ev_token_bucket_cfg_new(read_rate, read_burst, write_rate, write_burst, tick_len=None):
+def ev_token_bucket_cfg_new(read_rate: int, read_burst: int, write_rate: int, write_burst: int,
+                            tick_len: Timeval | None = None) -> TokenBucketCfg | None:
     """ev_token_bucket_cfg_new(): a cfg (tick_len (sec, usec) or None = 1 s), or None."""
     return _call("ev_token_bucket_cfg_new",
                  lambda: TokenBucketCfg(read_rate, read_burst, write_rate, write_burst,
                                         _tv(tick_len, "tick_len")), error=None)
 
 
-def ev_token_bucket_cfg_free(cfg):
+def ev_token_bucket_cfg_free(cfg: TokenBucketCfg) -> None:
     """ev_token_bucket_cfg_free(): nothing to do (garbage-collected)."""
 
 
-def bufferevent_set_rate_limit(bev, cfg):
+def bufferevent_set_rate_limit(bev: Bufferevent, cfg: TokenBucketCfg | None) -> int:
     """bufferevent_set_rate_limit(): cfg, or None to remove the limit; 0 or -1."""
     return _call("bufferevent_set_rate_limit",
                  lambda: _bev(bev, "bev").set_rate_limit(None if cfg is None else _cfg(cfg)) or 0)
 
 
-def bufferevent_get_read_limit(bev):
+def bufferevent_get_read_limit(bev: Bufferevent) -> int:
     """bufferevent_get_read_limit(): the read bucket now (EV_SSIZE_MAX: no limit)."""
     return _call("bufferevent_get_read_limit", lambda: _bev(bev, "bev").get_read_limit())
 
 
-def bufferevent_get_write_limit(bev):
+def bufferevent_get_write_limit(bev: Bufferevent) -> int:
     """bufferevent_get_write_limit(): the write bucket now."""
     return _call("bufferevent_get_write_limit", lambda: _bev(bev, "bev").get_write_limit())
 
 
-def bufferevent_decrement_read_limit(bev, decr):
+def bufferevent_decrement_read_limit(bev: Bufferevent, decr: int) -> int:
     """bufferevent_decrement_read_limit(); 0 or -1 (no rate limit set)."""
     return _call("bufferevent_decrement_read_limit",
                  lambda: _bev(bev, "bev").decrement_read_limit(_int(decr, "decr")) or 0)
 
 
-def bufferevent_decrement_write_limit(bev, decr):
+def bufferevent_decrement_write_limit(bev: Bufferevent, decr: int) -> int:
     """bufferevent_decrement_write_limit(); 0 or -1."""
     return _call("bufferevent_decrement_write_limit",
                  lambda: _bev(bev, "bev").decrement_write_limit(_int(decr, "decr")) or 0)
 
 
-def bufferevent_get_max_to_read(bev):
+def bufferevent_get_max_to_read(bev: Bufferevent) -> int:
     """bufferevent_get_max_to_read(): what one read may take now, or -1."""
     return _call("bufferevent_get_max_to_read", lambda: _bev(bev, "bev").get_max_to_read())
 
 
-def bufferevent_get_max_to_write(bev):
+def bufferevent_get_max_to_write(bev: Bufferevent) -> int:
     """bufferevent_get_max_to_write(): what one write may send now, or -1."""
     return _call("bufferevent_get_max_to_write", lambda: _bev(bev, "bev").get_max_to_write())
 
 
-def bufferevent_rate_limit_group_new(base, cfg):
+def bufferevent_rate_limit_group_new(base: EventBase,
+                                     cfg: TokenBucketCfg) -> RateLimitGroup | None:
     """bufferevent_rate_limit_group_new(): a group sharing cfg's buckets, or None."""
     return _call("bufferevent_rate_limit_group_new",
                  lambda: RateLimitGroup(_base(base), _cfg(cfg)), error=None)
 
 
-def bufferevent_rate_limit_group_set_cfg(grp, cfg):
+def bufferevent_rate_limit_group_set_cfg(grp: RateLimitGroup, cfg: TokenBucketCfg) -> int:
     """bufferevent_rate_limit_group_set_cfg(); 0 or -1."""
     return _call("bufferevent_rate_limit_group_set_cfg",
                  lambda: _group(grp).set_cfg(_cfg(cfg)) or 0)
 
 
-def bufferevent_rate_limit_group_set_min_share(grp, share):
+def bufferevent_rate_limit_group_set_min_share(grp: RateLimitGroup, share: int) -> int:
     """bufferevent_rate_limit_group_set_min_share(); 0 or -1."""
     return _call("bufferevent_rate_limit_group_set_min_share",
                  lambda: _group(grp).set_min_share(_int(share, "share")) or 0)
 
 
-def bufferevent_rate_limit_group_free(grp):
+def bufferevent_rate_limit_group_free(grp: RateLimitGroup) -> None:
     """bufferevent_rate_limit_group_free() (void: a group with members is logged, not freed)."""
     _call("bufferevent_rate_limit_group_free", lambda: _group(grp).free(), error=None)
 
 
-def bufferevent_rate_limit_group_get_read_limit(grp):
+def bufferevent_rate_limit_group_get_read_limit(grp: RateLimitGroup) -> int:
     """bufferevent_rate_limit_group_get_read_limit(): the shared read bucket."""
     return _call("bufferevent_rate_limit_group_get_read_limit",
                  lambda: _group(grp).get_read_limit())
 
 
-def bufferevent_rate_limit_group_get_write_limit(grp):
+def bufferevent_rate_limit_group_get_write_limit(grp: RateLimitGroup) -> int:
     """bufferevent_rate_limit_group_get_write_limit(): the shared write bucket."""
     return _call("bufferevent_rate_limit_group_get_write_limit",
                  lambda: _group(grp).get_write_limit())
 
 
-def bufferevent_rate_limit_group_get_totals(grp):
+def bufferevent_rate_limit_group_get_totals(grp: RateLimitGroup) -> tuple[int, int] | None:
     """bufferevent_rate_limit_group_get_totals(): (total_read, total_written), the C
     out-parameters, or None."""
     return _call("bufferevent_rate_limit_group_get_totals",
                  lambda: _group(grp).get_totals(), error=None)
 
 
-def bufferevent_rate_limit_group_reset_totals(grp):
+def bufferevent_rate_limit_group_reset_totals(grp: RateLimitGroup) -> None:
     """bufferevent_rate_limit_group_reset_totals() (void)."""
     _call("bufferevent_rate_limit_group_reset_totals",
           lambda: _group(grp).reset_totals(), error=None)
 
 
-def bufferevent_add_to_rate_limit_group(bev, g):
+def bufferevent_add_to_rate_limit_group(bev: Bufferevent, g: RateLimitGroup) -> int:
     """bufferevent_add_to_rate_limit_group(); 0 or -1."""
     return _call("bufferevent_add_to_rate_limit_group",
                  lambda: _group(g).add(_bev(bev, "bev")) or 0)
 
 
-def bufferevent_remove_from_rate_limit_group(bev):
+def bufferevent_remove_from_rate_limit_group(bev: Bufferevent) -> int:
     """bufferevent_remove_from_rate_limit_group(); 0 or -1."""
-    def remove():
+    def remove() -> int:
         b = _bev(bev, "bev")
         for g in _groups_of(b):
             g.remove(b)
@@ -501,18 +529,18 @@ def bufferevent_remove_from_rate_limit_group(bev):
     return _call("bufferevent_remove_from_rate_limit_group", remove)
 
 
-def _groups_of(bev):
+def _groups_of(bev: Bufferevent) -> list[RateLimitGroup]:
     g = bev.get_rate_limit_group()
     return [] if g is None else [g]
 
 
 # -- bufferevent_compat.h ----------------------------------------------------------------
 
-def EVBUFFER_INPUT(x):
+def EVBUFFER_INPUT(x: Bufferevent) -> Evbuffer | None:
     """EVBUFFER_INPUT(x) (bufferevent_compat.h): bufferevent_get_input(x)."""
     return bufferevent_get_input(x)
 
 
-def EVBUFFER_OUTPUT(x):
+def EVBUFFER_OUTPUT(x: Bufferevent) -> Evbuffer | None:
     """EVBUFFER_OUTPUT(x) (bufferevent_compat.h): bufferevent_get_output(x)."""
     return bufferevent_get_output(x)

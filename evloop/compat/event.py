@@ -43,7 +43,11 @@ Differences from libevent
   priorities and counts, 0 for flag masks and predicates, None for objects.
 """
 
+from __future__ import annotations
+
 import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, TextIO, TypeVar, overload
 
 from .. import _evloop as _core
 from .._evloop import (
@@ -63,6 +67,22 @@ from .._evloop import (
     LIBEVENT_VERSION, LIBEVENT_VERSION_NUMBER,
 )
 from .util import _ERRORS, _fail, _timeval, _timeval_from_seconds
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from _typeshed import FileDescriptorLike
+
+    from .._evloop import EventCallback
+    from .util import Timeval
+
+    #: A ``const struct timeval *``: (sec, usec), a common-timeout token, or NULL.
+    _Tv: TypeAlias = Timeval | CommonTimeout | None
+    #: event_finalize_callback_fn: cb(ev, arg).
+    _Finalizer: TypeAlias = Callable[[Event, Any], object]
+
+_T = TypeVar("_T")
+_E = TypeVar("_E")
 
 __all__ = [
     # constants
@@ -126,30 +146,30 @@ EVENT_LOG_ERR = 3
 # event_compat.h's hidden global: the base made by event_init().  It lives
 # here, as it lives in libevent's event.c, because event_base_free(None) and
 # event_base_gettimeofday_cached(None) fall back to it.
-_current_base = None
+_current_base: EventBase | None = None
 
 
 # -- argument checks ---------------------------------------------------------------
 
-def _base(base, name="base"):
+def _base(base: object, name: str = "base") -> EventBase:
     if not isinstance(base, EventBase):
         raise TypeError(f"{name} must be an EventBase, not {type(base).__name__}")
     return base
 
 
-def _event(ev, name="ev"):
+def _event(ev: object, name: str = "ev") -> Event:
     if not isinstance(ev, Event):
         raise TypeError(f"{name} must be an Event, not {type(ev).__name__}")
     return ev
 
 
-def _config(cfg, name="cfg"):
+def _config(cfg: object, name: str = "cfg") -> EventConfig:
     if not isinstance(cfg, EventConfig):
         raise TypeError(f"{name} must be an EventConfig, not {type(cfg).__name__}")
     return cfg
 
 
-def _timeout(tv, name="tv"):
+def _timeout(tv: object, name: str = "tv") -> _Tv:
     """A ``const struct timeval *``: None, a (sec, usec) tuple, or a token of
     event_base_init_common_timeout()."""
     if tv is None or isinstance(tv, CommonTimeout):
@@ -157,13 +177,17 @@ def _timeout(tv, name="tv"):
     return _timeval(tv, name)
 
 
-def _int(value, name):
+def _int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int, not {type(value).__name__}")
     return value
 
 
-def _call(func, fn, *args, error=-1):
+@overload
+def _call(func: str, fn: Callable[..., _T], *args: Any) -> _T | int: ...
+@overload
+def _call(func: str, fn: Callable[..., _T], *args: Any, error: _E) -> _T | _E: ...
+def _call(func: str, fn: Callable[..., Any], *args: Any, error: Any = -1) -> Any:
     """Run ``fn(*args)``; map the object API's exceptions to ``error``."""
     try:
         return fn(*args)
@@ -173,23 +197,23 @@ def _call(func, fn, *args, error=-1):
 
 # -- base lifecycle ------------------------------------------------------------------
 
-def event_base_new():
+def event_base_new() -> EventBase | None:
     """event_base_new(): a new EventBase on the best backend, or None."""
     return _call("event_base_new", EventBase, error=None)
 
 
-def event_base_new_with_config(cfg):
+def event_base_new_with_config(cfg: EventConfig | None) -> EventBase | None:
     """event_base_new_with_config(): a base honouring cfg (None: defaults), or None."""
-    def new():
+    def new() -> EventBase:
         return EventBase(None if cfg is None else _config(cfg))
     return _call("event_base_new_with_config", new, error=None)
 
 
-def _free_base(func, base, nofinalize):
+def _free_base(func: str, base: EventBase | None, nofinalize: bool) -> None:
     """event_base_free[_nofinalize](base): None means the event_init() base."""
     global _current_base
 
-    def free():
+    def free() -> EventBase:
         b = _base(_current_base if base is None else base)
         # free_nofinalize() is missing from the stub (_evloop.pyi); without
         # it the pending finalizers run, as in event_base_free.
@@ -200,88 +224,89 @@ def _free_base(func, base, nofinalize):
         _current_base = None
 
 
-def event_base_free(base):
+def event_base_free(base: EventBase | None) -> None:
     """event_base_free(): delete every event, close the backend; None: the event_init() base."""
     _free_base("event_base_free", base, False)
 
 
-def event_base_free_nofinalize(base):
+def event_base_free_nofinalize(base: EventBase | None) -> None:
     """event_base_free_nofinalize(): event_base_free() without running pending finalizers."""
     _free_base("event_base_free_nofinalize", base, True)
 
 
-def event_reinit(base):
+def event_reinit(base: EventBase) -> int:
     """event_reinit(): after fork(), rebuild the backend; 0 or -1."""
     return _call("event_reinit", lambda: _base(base).reinit() or 0)
 
 
-def event_base_get_method(base):
+def event_base_get_method(base: EventBase) -> str | None:
     """event_base_get_method(): the backend's name as a str, or None."""
     return _call("event_base_get_method", lambda: _base(base).get_method(), error=None)
 
 
-def event_get_supported_methods():
+def event_get_supported_methods() -> list[str]:
     """event_get_supported_methods(): a list of backend names, fastest first (C: NULL-ended)."""
     return list(_core.supported_methods())
 
 
-def event_base_get_features(base):
+def event_base_get_features(base: EventBase) -> int:
     """event_base_get_features(): the backend's EV_FEATURE_* bits (0 for a bad base)."""
     return _call("event_base_get_features", lambda: _base(base).get_features(), error=0)
 
 
-def event_base_get_num_events(base, flags):
+def event_base_get_num_events(base: EventBase, flags: int) -> int:
     """event_base_get_num_events(): the events counted by EVENT_BASE_COUNT_* flags."""
     return _call("event_base_get_num_events",
                  lambda: _base(base).get_num_events(_int(flags, "flags")))
 
 
-def event_base_get_max_events(base, flags, clear):
+def event_base_get_max_events(base: EventBase, flags: int, clear: int) -> int:
     """event_base_get_max_events(): the most events counted by flags so far; reset if clear."""
     return _call("event_base_get_max_events",
                  lambda: _base(base).get_max_events(_int(flags, "flags"), bool(clear)))
 
 
-def event_get_version():
+def event_get_version() -> str:
     """event_get_version(): the libevent version evloop follows, "2.1.12-stable"."""
     return LIBEVENT_VERSION
 
 
-def event_get_version_number():
+def event_get_version_number() -> int:
     """event_get_version_number(): that version as 0xMMmmpp00."""
     return LIBEVENT_VERSION_NUMBER
 
 
 # -- config ------------------------------------------------------------------------
 
-def event_config_new():
+def event_config_new() -> EventConfig | None:
     """event_config_new(): a new EventConfig."""
     return _call("event_config_new", EventConfig, error=None)
 
 
-def event_config_free(cfg):
+def event_config_free(cfg: EventConfig | None) -> None:
     """event_config_free(): a no-op (Python frees the config), kept for line-by-line ports."""
 
 
-def event_config_avoid_method(cfg, method):
+def event_config_avoid_method(cfg: EventConfig, method: str) -> int:
     """event_config_avoid_method(): never use backend ``method``; 0 or -1."""
     return _call("event_config_avoid_method",
                  lambda: _config(cfg).avoid_method(method) or 0)
 
 
-def event_config_require_features(cfg, feature):
+def event_config_require_features(cfg: EventConfig, feature: int) -> int:
     """event_config_require_features(): require EV_FEATURE_* bits; 0 or -1."""
     return _call("event_config_require_features",
                  lambda: _config(cfg).require_features(_int(feature, "feature")) or 0)
 
 
-def event_config_set_flag(cfg, flag):
+def event_config_set_flag(cfg: EventConfig, flag: int) -> int:
     """event_config_set_flag(): OR in EVENT_BASE_FLAG_* bits; 0 or -1."""
     return _call("event_config_set_flag",
                  lambda: _config(cfg).set_flag(_int(flag, "flag")) or 0)
 
 
-def event_config_set_max_dispatch_interval(cfg, max_interval, max_callbacks, min_priority):
+def event_config_set_max_dispatch_interval(cfg: EventConfig, max_interval: Timeval | None,
+                                           max_callbacks: int, min_priority: int) -> int:
     """event_config_set_max_dispatch_interval(): max_interval is (sec, usec) or None."""
     return _call("event_config_set_max_dispatch_interval",
                  lambda: _config(cfg).set_max_dispatch_interval(
@@ -292,43 +317,44 @@ def event_config_set_max_dispatch_interval(cfg, max_interval, max_callbacks, min
 
 # -- the loop ----------------------------------------------------------------------
 
-def event_base_dispatch(base):
+def event_base_dispatch(base: EventBase) -> int:
     """event_base_dispatch(): event_base_loop(base, 0); a callback's exception propagates."""
     return _call("event_base_dispatch", lambda: _base(base).dispatch())
 
 
-def event_base_loop(base, flags):
+def event_base_loop(base: EventBase, flags: int) -> int:
     """event_base_loop(): run with EVLOOP_* flags; 0, 1 (no events) or -1 (re-entry, freed base)."""
     return _call("event_base_loop", lambda: _base(base).loop(_int(flags, "flags")))
 
 
-def event_base_loopexit(base, tv):
+def event_base_loopexit(base: EventBase, tv: _Tv) -> int:
     """event_base_loopexit(): stop after tv ((sec, usec)), or after this pass if tv is None."""
     return _call("event_base_loopexit",
                  lambda: _base(base).loopexit(_timeout(tv)) or 0)
 
 
-def event_base_loopbreak(base):
+def event_base_loopbreak(base: EventBase) -> int:
     """event_base_loopbreak(): stop after the running callback; 0 or -1."""
     return _call("event_base_loopbreak", lambda: _base(base).loopbreak() or 0)
 
 
-def event_base_loopcontinue(base):
+def event_base_loopcontinue(base: EventBase) -> int:
     """event_base_loopcontinue(): end this pass and re-poll; 0 or -1."""
     return _call("event_base_loopcontinue", lambda: _base(base).loopcontinue() or 0)
 
 
-def event_base_got_exit(base):
+def event_base_got_exit(base: EventBase) -> int:
     """event_base_got_exit(): 1 if loopexit stopped the loop, else 0."""
     return _call("event_base_got_exit", lambda: int(bool(_base(base).got_exit())), error=0)
 
 
-def event_base_got_break(base):
+def event_base_got_break(base: EventBase) -> int:
     """event_base_got_break(): 1 if loopbreak stopped the loop, else 0."""
     return _call("event_base_got_break", lambda: int(bool(_base(base).got_break())), error=0)
 
 
-def event_base_once(base, fd, events, callback, arg, tv):
+def event_base_once(base: EventBase, fd: FileDescriptorLike, events: int,
+                    callback: EventCallback, arg: Any, tv: _Tv) -> int:
     """event_base_once(): call callback(fd, what, arg) once, when fd is ready or tv has passed."""
     return _call("event_base_once",
                  lambda: _base(base).once(fd, _int(events, "events"), callback,
@@ -337,83 +363,92 @@ def event_base_once(base, fd, events, callback, arg, tv):
 
 # -- events ------------------------------------------------------------------------
 
-def event_new(base, fd, events, callback, callback_arg):
+def event_new(base: EventBase, fd: FileDescriptorLike, events: int, callback: EventCallback,
+              callback_arg: Any) -> Event | None:
     """event_new(): a new Event calling callback(fd, what, callback_arg), or None."""
     return _call("event_new",
                  lambda: Event(_base(base), fd, _int(events, "events"), callback, callback_arg),
                  error=None)
 
 
-def event_assign(ev, base, fd, events, callback, callback_arg):
+def event_assign(ev: Event, base: EventBase, fd: FileDescriptorLike, events: int,
+                 callback: EventCallback, callback_arg: Any) -> int:
     """event_assign(): re-assign the existing, non-pending Event ev (Python cannot reserve one)."""
     return _call("event_assign",
                  lambda: _event(ev).assign(_base(base), fd, _int(events, "events"),
                                            callback, callback_arg) or 0)
 
 
-def event_base_set(base, ev):
+def event_base_set(base: EventBase, ev: Event) -> int:
     """event_base_set(): move a non-pending ev to base, keeping fd, events, callback, arg."""
-    def move():
+    def move() -> int:
         e = _event(ev)
         e.assign(_base(base), e.fd, e.events, e.callback, e.arg)
         return 0
     return _call("event_base_set", move)
 
 
-def event_free(ev):
+def event_free(ev: Event) -> None:
     """event_free(): delete ``ev`` and release it."""
     _call("event_free", lambda: _event(ev).free(), error=None)
 
 
-def event_finalize(flags, ev, cb):
+def event_finalize(flags: int, ev: Event, cb: _Finalizer) -> int:
     """event_finalize(): delete ev, then call cb(ev, arg) from the loop; flags is unused."""
     return _call("event_finalize", lambda: _event(ev).finalize(cb) or 0)
 
 
-def event_free_finalize(flags, ev, cb):
+def event_free_finalize(flags: int, ev: Event, cb: _Finalizer) -> int:
     """event_free_finalize(): as event_finalize, then free ``ev``; 0 or -1."""
     return _call("event_free_finalize", lambda: _event(ev).free_finalize(cb) or 0)
 
 
-def event_self_cbarg():
+def event_self_cbarg() -> object:
     """event_self_cbarg(): the ``arg`` that makes an event receive itself."""
     return _core.event_self_cbarg()
 
 
-def event_add(ev, tv=None):
+def event_add(ev: Event, tv: _Tv = None) -> int:
     """event_add(): make ev pending; tv is (sec, usec), a common-timeout token, or None."""
     return _call("event_add", lambda: _event(ev).add(_timeout(tv)) or 0)
 
 
-def event_remove_timer(ev):
+def event_remove_timer(ev: Event) -> int:
     """event_remove_timer(): drop only the deadline of ``ev``; 0 or -1."""
     return _call("event_remove_timer", lambda: _event(ev).remove_timer() or 0)
 
 
-def event_del(ev):
+def event_del(ev: Event) -> int:
     """event_del(): make ``ev`` neither pending nor active; 0 or -1."""
     return _call("event_del", lambda: _event(ev).delete() or 0)
 
 
-def event_del_noblock(ev):
+def event_del_noblock(ev: Event) -> int:
     """event_del_noblock(): event_del (single-threaded: nothing to wait for)."""
     return _call("event_del_noblock", lambda: _event(ev).delete() or 0)
 
 
-def event_del_block(ev):
+def event_del_block(ev: Event) -> int:
     """event_del_block(): event_del (single-threaded: nothing to wait for)."""
     return _call("event_del_block", lambda: _event(ev).delete() or 0)
 
 
-def event_active(ev, res, ncalls):
+def event_active(ev: Event, res: int, ncalls: int) -> None:
     """event_active(): make ev active with the flags res (void: a failure is only logged)."""
     _call("event_active",
           lambda: _event(ev).active(_int(res, "res"), _int(ncalls, "ncalls")), error=None)
 
 
-def event_pending(ev, events, want_tv=False):
+@overload
+def event_pending(ev: Event, events: int, want_tv: Literal[False] = False) -> int: ...
+@overload
+def event_pending(ev: Event, events: int, want_tv: Literal[True]) -> tuple[int, Timeval | None]: ...
+@overload
+def event_pending(ev: Event, events: int, want_tv: bool) -> int | tuple[int, Timeval | None]: ...
+def event_pending(ev: Event, events: int,
+                  want_tv: bool = False) -> int | tuple[int, Timeval | None]:
     """event_pending(): flags ev is pending on; want_tv: (flags, (sec, usec) deadline or None)."""
-    def pending():
+    def pending() -> int | tuple[int, Timeval | None]:
         e, what = _event(ev), _int(events, "events")
         if not want_tv:
             return e.pending(what)
@@ -424,62 +459,62 @@ def event_pending(ev, events, want_tv=False):
     return _call("event_pending", pending, error=(0, None) if want_tv else 0)
 
 
-def event_initialized(ev):
+def event_initialized(ev: Event) -> int:
     """event_initialized(): 1 if ``ev`` is an initialized Event, else 0."""
     if not isinstance(ev, Event):
         return 0
     return _call("event_initialized", lambda: int(bool(ev.initialized())), error=0)
 
 
-def event_get_fd(ev):
+def event_get_fd(ev: Event) -> int:
     """event_get_fd(): the fd (signal number, or -1) of ``ev``; -1 on error."""
     return _call("event_get_fd", lambda: _event(ev).fd)
 
 
-def event_get_base(ev):
+def event_get_base(ev: Event) -> EventBase | None:
     """event_get_base(): the EventBase of ``ev``, or None."""
     return _call("event_get_base", lambda: _event(ev).base, error=None)
 
 
-def event_get_events(ev):
+def event_get_events(ev: Event) -> int:
     """event_get_events(): the EV_* flags ``ev`` was assigned (0 on error)."""
     return _call("event_get_events", lambda: _event(ev).events, error=0)
 
 
-def event_get_callback(ev):
+def event_get_callback(ev: Event) -> EventCallback | None:
     """event_get_callback(): the callback of ``ev``, or None."""
     return _call("event_get_callback", lambda: _event(ev).callback, error=None)
 
 
-def event_get_callback_arg(ev):
+def event_get_callback_arg(ev: Event) -> Any:
     """event_get_callback_arg(): the callback argument of ``ev``, or None."""
     return _call("event_get_callback_arg", lambda: _event(ev).arg, error=None)
 
 
-def event_get_priority(ev):
+def event_get_priority(ev: Event) -> int:
     """event_get_priority(): the priority of ``ev``; -1 on error."""
     return _call("event_get_priority", lambda: _event(ev).priority)
 
 
-def event_get_assignment(ev):
+def event_get_assignment(ev: Event) -> tuple[EventBase, int, int, EventCallback, Any] | None:
     """event_get_assignment(): (base, fd, events, callback, arg), the C out-parameters."""
     return _call("event_get_assignment", lambda: tuple(_event(ev).get_assignment()),
                  error=None)
 
 
-def event_base_get_running_event(base):
+def event_base_get_running_event(base: EventBase) -> Event | None:
     """event_base_get_running_event(): the Event whose callback runs, or None."""
     return _call("event_base_get_running_event",
                  lambda: _base(base).get_running_event(), error=None)
 
 
-def event_base_active_by_fd(base, fd, events):
+def event_base_active_by_fd(base: EventBase, fd: FileDescriptorLike, events: int) -> None:
     """event_base_active_by_fd(): activate the pending events on fd (void: failures logged)."""
     _call("event_base_active_by_fd",
           lambda: _base(base).active_by_fd(fd, _int(events, "events")), error=None)
 
 
-def event_base_active_by_signal(base, sig):
+def event_base_active_by_signal(base: EventBase, sig: int) -> None:
     """event_base_active_by_signal(): activate the pending events on sig (void)."""
     _call("event_base_active_by_signal",
           lambda: _base(base).active_by_signal(_int(sig, "sig")), error=None)
@@ -487,33 +522,33 @@ def event_base_active_by_signal(base, sig):
 
 # -- priorities and time ---------------------------------------------------------------
 
-def event_base_priority_init(base, npriorities):
+def event_base_priority_init(base: EventBase, npriorities: int) -> int:
     """event_base_priority_init(): use ``npriorities`` queues (1..255); 0 or -1."""
     return _call("event_base_priority_init",
                  lambda: _base(base).priority_init(_int(npriorities, "npriorities")) or 0)
 
 
-def event_base_get_npriorities(base):
+def event_base_get_npriorities(base: EventBase) -> int:
     """event_base_get_npriorities(): the number of priority queues of base."""
     return _call("event_base_get_npriorities", lambda: _base(base).get_npriorities())
 
 
-def event_priority_set(ev, priority):
+def event_priority_set(ev: Event, priority: int) -> int:
     """event_priority_set(): set the priority of a non-active ``ev``; 0 or -1."""
     return _call("event_priority_set",
                  lambda: _event(ev).priority_set(_int(priority, "priority")) or 0)
 
 
-def event_base_init_common_timeout(base, duration):
+def event_base_init_common_timeout(base: EventBase, duration: Timeval) -> CommonTimeout | None:
     """event_base_init_common_timeout(): a token for duration ((sec, usec)), for event_add."""
     return _call("event_base_init_common_timeout",
                  lambda: _base(base).init_common_timeout(_timeval(duration, "duration")),
                  error=None)
 
 
-def event_base_gettimeofday_cached(base):
+def event_base_gettimeofday_cached(base: EventBase | None) -> Timeval | None:
     """event_base_gettimeofday_cached(): (sec, usec), cached while the loop runs."""
-    def cached():
+    def cached() -> Timeval:
         b = _current_base if base is None else base
         if b is None:
             from .util import evutil_gettimeofday
@@ -522,15 +557,15 @@ def event_base_gettimeofday_cached(base):
     return _call("event_base_gettimeofday_cached", cached, error=None)
 
 
-def event_base_update_cache_time(base):
+def event_base_update_cache_time(base: EventBase) -> int:
     """event_base_update_cache_time(): refresh the cached time; 0 or -1."""
     return _call("event_base_update_cache_time",
                  lambda: _base(base).update_cache_time() or 0)
 
 
-def event_gettime_monotonic(base):
+def event_gettime_monotonic(base: EventBase) -> tuple[int, Timeval | None]:
     """event_gettime_monotonic(): (0, (sec, usec)) of the monotonic clock, or (-1, None)."""
-    def now():
+    def now() -> tuple[int, Timeval]:
         if _base(base).closed:
             raise RuntimeError("the base is freed")
         return 0, _timeval_from_seconds(_core.gettime_monotonic())
@@ -539,24 +574,25 @@ def event_gettime_monotonic(base):
 
 # -- introspection and debugging ----------------------------------------------------------
 
-def event_base_foreach_event(base, fn, arg):
+def event_base_foreach_event(base: EventBase, fn: Callable[[EventBase, Event, Any], int],
+                             arg: Any) -> int:
     """event_base_foreach_event(): fn(base, ev, arg) per event until non-zero; returns that."""
     return _call("event_base_foreach_event", lambda: _base(base).foreach_event(fn, arg))
 
 
-def event_base_dump_events(base, output):
+def event_base_dump_events(base: EventBase, output: TextIO | None) -> None:
     """event_base_dump_events(): write the listing to the file object output (None: stdout)."""
     _call("event_base_dump_events", lambda: _base(base).dump_events(output), error=None)
 
 
-def event_enable_debug_mode():
+def event_enable_debug_mode() -> None:
     """event_enable_debug_mode(): extra checks; once, before any base (else logged, not abort)."""
     _call("event_enable_debug_mode", _core.enable_debug_mode, error=None)
 
 
-def event_debug_unassign(ev):
+def event_debug_unassign(ev: Event) -> None:
     """event_debug_unassign(): only checks that ev is not pending (logged if it is)."""
-    def unassign():
+    def unassign() -> None:
         e = _event(ev)
         if e.initialized() and e.pending(EV_TIMEOUT | EV_READ | EV_WRITE | EV_SIGNAL | EV_CLOSED):
             raise RuntimeError("event_debug_unassign called on a pending event")
@@ -570,11 +606,11 @@ _LEVELS = ((logging.ERROR, EVENT_LOG_ERR), (logging.WARNING, EVENT_LOG_WARN),
 class _LogCallbackHandler(logging.Handler):
     """Sends evloop's log records to an event_log_cb(severity, msg)."""
 
-    def __init__(self, cb):
+    def __init__(self, cb: Callable[[int, str], object]) -> None:
         super().__init__()
         self.cb = cb
 
-    def emit(self, record):
+    def emit(self, record: logging.LogRecord) -> None:
         severity = next((sev for lvl, sev in _LEVELS if record.levelno >= lvl), EVENT_LOG_DEBUG)
         try:
             self.cb(severity, record.getMessage())
@@ -582,10 +618,10 @@ class _LogCallbackHandler(logging.Handler):
             self.handleError(record)
 
 
-_log_handler = None
+_log_handler: _LogCallbackHandler | None = None
 
 
-def event_set_log_callback(cb):
+def event_set_log_callback(cb: Callable[[int, str], object] | None) -> None:
     """event_set_log_callback(): send the 'evloop' logs to cb(severity, msg); None: default."""
     global _log_handler
     root = logging.getLogger("evloop")
@@ -602,91 +638,110 @@ def event_set_log_callback(cb):
 
 # -- macros -----------------------------------------------------------------------------
 
-def evtimer_new(base, callback, arg):
+def evtimer_new(base: EventBase, callback: EventCallback, arg: Any) -> Event | None:
     """evtimer_new(): event_new(base, -1, 0, callback, arg)."""
     return event_new(base, -1, 0, callback, arg)
 
 
-def evtimer_assign(ev, base, callback, arg):
+def evtimer_assign(ev: Event, base: EventBase, callback: EventCallback, arg: Any) -> int:
     """evtimer_assign(): event_assign(ev, base, -1, 0, callback, arg)."""
     return event_assign(ev, base, -1, 0, callback, arg)
 
 
-def evtimer_add(ev, tv):
+def evtimer_add(ev: Event, tv: _Tv) -> int:
     """evtimer_add(): event_add(ev, tv)."""
     return event_add(ev, tv)
 
 
-def evtimer_del(ev):
+def evtimer_del(ev: Event) -> int:
     """evtimer_del(): event_del(ev)."""
     return event_del(ev)
 
 
-def evtimer_pending(ev, want_tv=False):
+@overload
+def evtimer_pending(ev: Event, want_tv: Literal[False] = False) -> int: ...
+@overload
+def evtimer_pending(ev: Event, want_tv: Literal[True]) -> tuple[int, Timeval | None]: ...
+@overload
+def evtimer_pending(ev: Event, want_tv: bool) -> int | tuple[int, Timeval | None]: ...
+def evtimer_pending(ev: Event, want_tv: bool = False) -> int | tuple[int, Timeval | None]:
     """evtimer_pending(): event_pending(ev, EV_TIMEOUT, want_tv)."""
     return event_pending(ev, EV_TIMEOUT, want_tv)
 
 
-def evtimer_initialized(ev):
+def evtimer_initialized(ev: Event) -> int:
     """evtimer_initialized(): event_initialized(ev)."""
     return event_initialized(ev)
 
 
-def evsignal_new(base, signum, callback, arg):
+def evsignal_new(base: EventBase, signum: int, callback: EventCallback, arg: Any) -> Event | None:
     """evsignal_new(): event_new(base, signum, EV_SIGNAL|EV_PERSIST, ...)."""
     return event_new(base, signum, EV_SIGNAL | EV_PERSIST, callback, arg)
 
 
-def evsignal_assign(ev, base, signum, callback, arg):
+def evsignal_assign(ev: Event, base: EventBase, signum: int, callback: EventCallback,
+                    arg: Any) -> int:
     """evsignal_assign(): event_assign(ev, base, signum, EV_SIGNAL|EV_PERSIST, callback, arg)."""
     return event_assign(ev, base, signum, EV_SIGNAL | EV_PERSIST, callback, arg)
 
 
-def evsignal_add(ev, tv):
+def evsignal_add(ev: Event, tv: _Tv) -> int:
     """evsignal_add(): event_add(ev, tv)."""
     return event_add(ev, tv)
 
 
-def evsignal_del(ev):
+def evsignal_del(ev: Event) -> int:
     """evsignal_del(): event_del(ev)."""
     return event_del(ev)
 
 
-def evsignal_pending(ev, want_tv=False):
+@overload
+def evsignal_pending(ev: Event, want_tv: Literal[False] = False) -> int: ...
+@overload
+def evsignal_pending(ev: Event, want_tv: Literal[True]) -> tuple[int, Timeval | None]: ...
+@overload
+def evsignal_pending(ev: Event, want_tv: bool) -> int | tuple[int, Timeval | None]: ...
+def evsignal_pending(ev: Event, want_tv: bool = False) -> int | tuple[int, Timeval | None]:
     """evsignal_pending(): event_pending(ev, EV_SIGNAL, want_tv)."""
     return event_pending(ev, EV_SIGNAL, want_tv)
 
 
-def evsignal_initialized(ev):
+def evsignal_initialized(ev: Event) -> int:
     """evsignal_initialized(): event_initialized(ev)."""
     return event_initialized(ev)
 
 
-def evuser_new(base, callback, arg):
+def evuser_new(base: EventBase, callback: EventCallback, arg: Any) -> Event | None:
     """evuser_new(): event_new(base, -1, 0, callback, arg), fired by evuser_trigger()."""
     return event_new(base, -1, 0, callback, arg)
 
 
-def evuser_del(ev):
+def evuser_del(ev: Event) -> int:
     """evuser_del(): event_del(ev)."""
     return event_del(ev)
 
 
-def evuser_pending(ev, want_tv=False):
+@overload
+def evuser_pending(ev: Event, want_tv: Literal[False] = False) -> int: ...
+@overload
+def evuser_pending(ev: Event, want_tv: Literal[True]) -> tuple[int, Timeval | None]: ...
+@overload
+def evuser_pending(ev: Event, want_tv: bool) -> int | tuple[int, Timeval | None]: ...
+def evuser_pending(ev: Event, want_tv: bool = False) -> int | tuple[int, Timeval | None]:
     """evuser_pending(): event_pending(ev, 0, want_tv)."""
     return event_pending(ev, 0, want_tv)
 
 
-def evuser_initialized(ev):
+def evuser_initialized(ev: Event) -> int:
     """evuser_initialized(): event_initialized(ev)."""
     return event_initialized(ev)
 
 
-def evuser_trigger(ev):
+def evuser_trigger(ev: Event) -> None:
     """evuser_trigger(): event_active(ev, 0, 0)."""
     event_active(ev, 0, 0)
 
 
-def event_get_signal(ev):
+def event_get_signal(ev: Event) -> int:
     """event_get_signal(): event_get_fd(ev), the signal number."""
     return event_get_fd(ev)

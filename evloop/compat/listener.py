@@ -20,6 +20,11 @@ Differences from libevent
   accept errors the listener backs off for a moment instead of spinning.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 from .._evloop import (
     EventBase,
     Listener,
@@ -28,6 +33,13 @@ from .._evloop import (
     LEV_OPT_REUSEABLE_PORT, LEV_OPT_BIND_IPV6ONLY,
 )
 from .buffer import _call, _int, _wrap
+
+if TYPE_CHECKING:
+    from socket import _Address
+
+    from _typeshed import FileDescriptorLike
+
+    from .._evloop import AcceptCb
 
 __all__ = [
     "LEV_OPT_LEAVE_SOCKETS_BLOCKING", "LEV_OPT_CLOSE_ON_FREE", "LEV_OPT_CLOSE_ON_EXEC",
@@ -39,19 +51,20 @@ __all__ = [
 ]
 
 
-def _lev(lev):
+def _lev(lev: object) -> Listener:
     if not isinstance(lev, Listener):
         raise TypeError(f"lev must be an evconnlistener (Listener), not {type(lev).__name__}")
     return lev
 
 
-def _base(base):
+def _base(base: object) -> EventBase:
     if not isinstance(base, EventBase):
         raise TypeError(f"base must be an EventBase, not {type(base).__name__}")
     return base
 
 
-def evconnlistener_new(base, cb, ptr, flags, backlog, fd):
+def evconnlistener_new(base: EventBase, cb: AcceptCb | None, ptr: Any, flags: int, backlog: int,
+                       fd: FileDescriptorLike) -> Listener | None:
     """evconnlistener_new(): accept on the socket fd (backlog 0: it already listens), or None."""
     return _call("evconnlistener_new",
                  lambda: Listener(_base(base), _wrap(cb, "cb"), ptr, _int(flags, "flags"),
@@ -59,7 +72,9 @@ def evconnlistener_new(base, cb, ptr, flags, backlog, fd):
                  error=None)
 
 
-def evconnlistener_new_bind(base, cb, ptr, flags, backlog, sa, socklen=None):
+def evconnlistener_new_bind(base: EventBase, cb: AcceptCb | None, ptr: Any, flags: int,
+                            backlog: int, sa: _Address,
+                            socklen: int | None = None) -> Listener | None:
     """evconnlistener_new_bind(): make, bind (to socket-module address sa) and listen, or None."""
     return _call("evconnlistener_new_bind",
                  lambda: Listener.bind(_base(base), _wrap(cb, "cb"), ptr, _int(flags, "flags"),
@@ -67,37 +82,38 @@ def evconnlistener_new_bind(base, cb, ptr, flags, backlog, sa, socklen=None):
                  error=None)
 
 
-def evconnlistener_free(lev):
+def evconnlistener_free(lev: Listener) -> None:
     """evconnlistener_free(): stop; close the socket with LEV_OPT_CLOSE_ON_FREE (void)."""
     _call("evconnlistener_free", lambda: _lev(lev).free(), error=None)
 
 
-def evconnlistener_enable(lev):
+def evconnlistener_enable(lev: Listener) -> int:
     """evconnlistener_enable(): resume accepting; 0 or -1."""
     return _call("evconnlistener_enable", lambda: _lev(lev).enable() or 0)
 
 
-def evconnlistener_disable(lev):
+def evconnlistener_disable(lev: Listener) -> int:
     """evconnlistener_disable(): stop accepting (connections queue in the kernel); 0 or -1."""
     return _call("evconnlistener_disable", lambda: _lev(lev).disable() or 0)
 
 
-def evconnlistener_get_base(lev):
+def evconnlistener_get_base(lev: Listener) -> EventBase | None:
     """evconnlistener_get_base(): the EventBase of lev, or None."""
     return _call("evconnlistener_get_base", lambda: _lev(lev).get_base(), error=None)
 
 
-def evconnlistener_get_fd(lev):
+def evconnlistener_get_fd(lev: Listener) -> int:
     """evconnlistener_get_fd(): the listening socket of lev, or -1."""
     return _call("evconnlistener_get_fd", lambda: _lev(lev).get_fd())
 
 
-def evconnlistener_set_cb(lev, cb, arg):
+def evconnlistener_set_cb(lev: Listener, cb: AcceptCb | None, arg: Any) -> None:
     """evconnlistener_set_cb(): cb(listener, fd, address, arg); None closes accepted fds (void)."""
     _call("evconnlistener_set_cb", lambda: _lev(lev).set_cb(_wrap(cb, "cb"), arg), error=None)
 
 
-def evconnlistener_set_error_cb(lev, errorcb):
+def evconnlistener_set_error_cb(lev: Listener,
+                                errorcb: Callable[[Listener, Any], object] | None) -> None:
     """evconnlistener_set_error_cb(): errorcb(listener, arg) on accept errors (void)."""
     _call("evconnlistener_set_error_cb",
           lambda: _lev(lev).set_error_cb(_wrap(errorcb, "errorcb")), error=None)

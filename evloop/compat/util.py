@@ -42,6 +42,8 @@ Differences from libevent
   ``evutil_gettimeofday`` its ``tz``, as libevent does.
 """
 
+from __future__ import annotations
+
 import errno as _errno
 import logging
 import operator
@@ -49,6 +51,22 @@ import os
 import re
 import socket
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+# Names for annotations only (they exist while type checking, not at run time).
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from _typeshed import FileDescriptorLike, ReadableBuffer
+
+    #: A ``struct timeval``: (sec, usec).
+    Timeval: TypeAlias = tuple[int, int]
+    #: An address as the socket module spells it: (host, port) for
+    #: AF_INET, (host, port, flowinfo, scope_id) for AF_INET6.
+    SockAddr: TypeAlias = tuple[str, int] | tuple[str, int, int, int]
+
+_R = TypeVar("_R")
 
 __all__ = [
     "evutil_make_socket_nonblocking",
@@ -82,7 +100,7 @@ _last_errno = 0
 
 # -- private helpers shared with event.py and event_compat.py -----------------
 
-def _raised_by_user(exc):
+def _raised_by_user(exc: BaseException) -> bool:
     """True if ``exc`` was raised by user code that evloop called (an event
     callback, a finalizer, a foreach_event function): the core tags those.
 
@@ -93,7 +111,11 @@ def _raised_by_user(exc):
     return bool(getattr(exc, "_evloop_from_callback", False))
 
 
-def _fail(func, exc, result=-1):
+@overload
+def _fail(func: str, exc: BaseException) -> int: ...
+@overload
+def _fail(func: str, exc: BaseException, result: _R) -> _R: ...
+def _fail(func: str, exc: BaseException, result: Any = -1) -> Any:
     """Log why ``func`` failed (as libevent's event_warn does) and return
     ``result``; re-raise if the exception came from user code."""
     global _last_errno
@@ -105,7 +127,7 @@ def _fail(func, exc, result=-1):
     return result
 
 
-def _fileno(fd, name="fd"):
+def _fileno(fd: Any, name: str = "fd") -> int:
     """An evutil_socket_t: an int >= 0 or an object with fileno()."""
     if isinstance(fd, bool) or not isinstance(fd, int):
         fileno = getattr(fd, "fileno", None)
@@ -114,10 +136,10 @@ def _fileno(fd, name="fd"):
         fd = fileno()
     if fd < 0:
         raise ValueError(f"{name} must be >= 0, got {fd}")
-    return fd
+    return int(fd)
 
 
-def _timeval(tv, name="tv"):
+def _timeval(tv: object, name: str = "tv") -> Timeval:
     """Check a struct timeval given as a (sec, usec) tuple of ints."""
     if not isinstance(tv, tuple) or len(tv) != 2:
         raise TypeError(f"{name} must be a (sec, usec) tuple, not {tv!r}")
@@ -128,7 +150,7 @@ def _timeval(tv, name="tv"):
     return sec, usec
 
 
-def _timeval_from_seconds(t):
+def _timeval_from_seconds(t: float) -> Timeval:
     """Seconds as a float -> a normalized (sec, usec) tuple."""
     sec = int(t // 1)
     usec = int(round((t - sec) * 1_000_000))
@@ -141,21 +163,22 @@ class _Socket:
     """A socket.socket borrowing ``fd`` for setsockopt/getsockopt; the fd is
     detached, never closed, on exit."""
 
-    def __init__(self, fd):
+    def __init__(self, fd: FileDescriptorLike) -> None:
         self.fd = _fileno(fd)
-        self.sock = None
+        self.sock: socket.socket | None = None
 
-    def __enter__(self):
+    def __enter__(self) -> socket.socket:
         self.sock = socket.socket(fileno=self.fd)
         return self.sock
 
-    def __exit__(self, *exc):
-        self.sock.detach()
+    def __exit__(self, *exc: object) -> None:
+        if self.sock is not None:
+            self.sock.detach()
 
 
 # -- sockets -----------------------------------------------------------------
 
-def evutil_make_socket_nonblocking(fd):
+def evutil_make_socket_nonblocking(fd: FileDescriptorLike) -> int:
     """evutil_make_socket_nonblocking(): set O_NONBLOCK on ``fd``; 0 or -1."""
     try:
         os.set_blocking(_fileno(fd), False)
@@ -164,7 +187,7 @@ def evutil_make_socket_nonblocking(fd):
     return 0
 
 
-def evutil_make_listen_socket_reuseable(sock):
+def evutil_make_listen_socket_reuseable(sock: FileDescriptorLike) -> int:
     """evutil_make_listen_socket_reuseable(): SO_REUSEADDR on; 0 or -1."""
     try:
         with _Socket(sock) as s:
@@ -174,7 +197,7 @@ def evutil_make_listen_socket_reuseable(sock):
     return 0
 
 
-def evutil_make_listen_socket_reuseable_port(sock):
+def evutil_make_listen_socket_reuseable_port(sock: FileDescriptorLike) -> int:
     """evutil_make_listen_socket_reuseable_port(): SO_REUSEPORT on; 0 or -1."""
     try:
         with _Socket(sock) as s:
@@ -184,7 +207,7 @@ def evutil_make_listen_socket_reuseable_port(sock):
     return 0
 
 
-def evutil_make_socket_closeonexec(fd):
+def evutil_make_socket_closeonexec(fd: FileDescriptorLike) -> int:
     """evutil_make_socket_closeonexec(): set FD_CLOEXEC; 0 or -1."""
     try:
         os.set_inheritable(_fileno(fd), False)
@@ -193,7 +216,7 @@ def evutil_make_socket_closeonexec(fd):
     return 0
 
 
-def evutil_closesocket(sock):
+def evutil_closesocket(sock: FileDescriptorLike) -> int:
     """evutil_closesocket(): close an fd, or a socket object through its close()."""
     try:
         if hasattr(sock, "close") and hasattr(sock, "fileno"):
@@ -207,7 +230,8 @@ def evutil_closesocket(sock):
     return 0
 
 
-def evutil_socketpair(family, type, protocol):
+def evutil_socketpair(family: int, type: int,
+                      protocol: int) -> tuple[int, tuple[int, int] | None]:
     """evutil_socketpair(): (0, (fd0, fd1)) that the caller closes, or (-1, None)."""
     try:
         a, b = socket.socketpair(family, type, protocol)
@@ -216,7 +240,7 @@ def evutil_socketpair(family, type, protocol):
     return 0, (a.detach(), b.detach())
 
 
-def evutil_socket_geterror(sock):
+def evutil_socket_geterror(sock: FileDescriptorLike) -> int:
     """evutil_socket_geterror(): SO_ERROR of sock, else the errno of the last compat failure."""
     try:
         with _Socket(sock) as s:
@@ -226,7 +250,7 @@ def evutil_socket_geterror(sock):
     return err or _last_errno
 
 
-def evutil_socket_error_to_string(errcode):
+def evutil_socket_error_to_string(errcode: int) -> str | None:
     """evutil_socket_error_to_string(): strerror(errcode)."""
     try:
         return os.strerror(errcode)
@@ -236,19 +260,19 @@ def evutil_socket_error_to_string(errcode):
 
 # -- time ----------------------------------------------------------------------
 
-def evutil_gettimeofday(tz=None):
+def evutil_gettimeofday(tz: object = None) -> tuple[int, Timeval]:
     """evutil_gettimeofday(): (0, (sec, usec)) of the wall clock; tz is ignored, as in C."""
     ns = time.time_ns()
     return 0, (ns // 1_000_000_000, (ns // 1000) % 1_000_000)
 
 
-def evutil_gettime_monotonic(timer=None):
+def evutil_gettime_monotonic(timer: object = None) -> tuple[int, Timeval]:
     """evutil_gettime_monotonic(): (0, (sec, usec)) of CLOCK_MONOTONIC; timer is ignored."""
     ns = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
     return 0, (ns // 1_000_000_000, (ns // 1000) % 1_000_000)
 
 
-def evutil_timeradd(tvp, uvp):
+def evutil_timeradd(tvp: Timeval, uvp: Timeval) -> Timeval | None:
     """evutil_timeradd(tvp, uvp, vvp): returns vvp = tvp + uvp, normalized."""
     try:
         (ts, tu), (us, uu) = _timeval(tvp, "tvp"), _timeval(uvp, "uvp")
@@ -260,7 +284,7 @@ def evutil_timeradd(tvp, uvp):
     return sec, usec
 
 
-def evutil_timersub(tvp, uvp):
+def evutil_timersub(tvp: Timeval, uvp: Timeval) -> Timeval | None:
     """evutil_timersub(tvp, uvp, vvp): returns vvp = tvp - uvp, normalized."""
     try:
         (ts, tu), (us, uu) = _timeval(tvp, "tvp"), _timeval(uvp, "uvp")
@@ -272,12 +296,12 @@ def evutil_timersub(tvp, uvp):
     return sec, usec
 
 
-def evutil_timerclear(tvp=None):
+def evutil_timerclear(tvp: Timeval | None = None) -> Timeval:
     """evutil_timerclear(tvp): returns the cleared timeval (0, 0)."""
     return 0, 0
 
 
-def evutil_timerisset(tvp):
+def evutil_timerisset(tvp: Timeval) -> int:
     """evutil_timerisset(tvp): 1 if either field is non-zero, else 0."""
     try:
         sec, usec = _timeval(tvp, "tvp")
@@ -290,7 +314,8 @@ _CMP = {"<": operator.lt, "<=": operator.le, "==": operator.eq,
         "!=": operator.ne, ">": operator.gt, ">=": operator.ge}
 
 
-def evutil_timercmp(tvp, uvp, cmp):
+def evutil_timercmp(tvp: Timeval, uvp: Timeval,
+                    cmp: str | Callable[[Timeval, Timeval], object]) -> int:
     """evutil_timercmp(tvp, uvp, cmp): 1 or 0; cmp is the C operator as a str, or a function."""
     try:
         op = _CMP.get(cmp) if isinstance(cmp, str) else cmp
@@ -303,7 +328,7 @@ def evutil_timercmp(tvp, uvp, cmp):
 
 # -- addresses -------------------------------------------------------------------
 
-def evutil_inet_ntop(af, src):
+def evutil_inet_ntop(af: int, src: ReadableBuffer) -> str | None:
     """evutil_inet_ntop(): the packed address src (bytes) as text, or None."""
     try:
         return socket.inet_ntop(af, bytes(src))
@@ -311,7 +336,7 @@ def evutil_inet_ntop(af, src):
         return _fail("evutil_inet_ntop", exc, None)
 
 
-def evutil_inet_pton(af, src):
+def evutil_inet_pton(af: int, src: str) -> tuple[int, bytes | None]:
     """evutil_inet_pton(): (1, packed bytes), (0, None) if not an address, (-1, None) bad af."""
     if af not in (socket.AF_INET, socket.AF_INET6):
         _fail("evutil_inet_pton",
@@ -329,7 +354,7 @@ def evutil_inet_pton(af, src):
 _ATOI = re.compile(r"\s*([+-]?\d+)")
 
 
-def evutil_parse_sockaddr_port(ip_as_string):
+def evutil_parse_sockaddr_port(ip_as_string: str) -> tuple[int, SockAddr | None]:
     """evutil_parse_sockaddr_port(): (0, socket-module address tuple) or (-1, None)."""
     try:
         if not isinstance(ip_as_string, str):
