@@ -19,7 +19,11 @@ The protocol owns a bufferevent pair (``bufferevent_pair_new``):
 
 Sits above the compiled core and the asyncio face; plain Python.
 """
+from __future__ import annotations
+
 import asyncio
+from collections.abc import Callable
+from typing import cast
 
 from ._evloop import (
     BEV_EVENT_EOF,
@@ -29,6 +33,7 @@ from ._evloop import (
     EV_READ,
     EV_WRITE,
     Bufferevent,
+    EventBase,
 )
 
 __all__ = ["BuffereventProtocol"]
@@ -45,51 +50,54 @@ class BuffereventProtocol(asyncio.Protocol):
     callbacks and enable reading there).
     """
 
-    def __init__(self, base, on_connect=None):
+    def __init__(self, base: EventBase,
+                 on_connect: Callable[[BuffereventProtocol], object] | None = None) -> None:
         self.bufferevent, self._inner = Bufferevent.pair(base)
-        self.transport = None
+        self.transport: asyncio.Transport | None = None
         self._on_connect = on_connect
         self._inner.setcb(self._inner_read, None, None, None)
         self._inner.enable(EV_READ | EV_WRITE)
 
     # -- the transport side ----------------------------------------------
 
-    def connection_made(self, transport):
-        self.transport = transport
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # Written to only when the user writes (a read pipe's transport
+        # has no write(), as in asyncio).
+        self.transport = cast(asyncio.Transport, transport)
         if self._on_connect is not None:
             self._on_connect(self)
 
-    def data_received(self, data):
+    def data_received(self, data: bytes) -> None:
         if not self._inner.freed:
             self._inner.write(data)
 
-    def eof_received(self):
+    def eof_received(self) -> bool:
         self._signal(BEV_EVENT_EOF | BEV_EVENT_READING, None)
         return True     # the user's eventcb decides when to close
 
-    def connection_lost(self, exc):
+    def connection_lost(self, exc: Exception | None) -> None:
         self._signal(BEV_EVENT_ERROR if exc is not None else BEV_EVENT_EOF, exc)
         self.transport = None
         if not self._inner.freed:
             self._inner.free()
 
-    def pause_writing(self):
+    def pause_writing(self) -> None:
         if not self._inner.freed:
             self._inner.disable(EV_READ)
 
-    def resume_writing(self):
+    def resume_writing(self) -> None:
         if not self._inner.freed:
             self._inner.enable(EV_READ)
 
     # -- the user's side -------------------------------------------------
 
-    def _inner_read(self, bev, arg):
+    def _inner_read(self, bev: Bufferevent, arg: object) -> None:
         # The user wrote: hand it to the transport.
         data = bev.read(len(bev.get_input()))
         if data and self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)
 
-    def _signal(self, what, exc):
+    def _signal(self, what: int, exc: BaseException | None) -> None:
         user = self.bufferevent
         if user.freed:
             return
@@ -100,11 +108,11 @@ class BuffereventProtocol(asyncio.Protocol):
         user.trigger_event(what)
 
     @property
-    def last_error(self):
+    def last_error(self) -> int:
         """errno of the error that ended the connection, or 0."""
         return getattr(self, "_last_error", 0)
 
-    def close(self):
+    def close(self) -> None:
         """Hand what the user wrote to the transport, free the user's end and
         close the transport (which still sends what it holds)."""
         user = self.bufferevent

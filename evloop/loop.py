@@ -15,19 +15,77 @@ inherited unchanged.
 Differences from asyncio: none intended.  Where evloop's behaviour differs
 anyway, ``tests/aio`` has an ``xfail`` saying why.
 """
+from __future__ import annotations
+
 import asyncio
 import os
 import selectors
-import signal
 import socket
 import sys
 import threading
 import warnings
 import weakref
 from asyncio import base_events as _base_events
-from asyncio.futures import _set_result_unless_cancelled
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _evloop
+
+_T = TypeVar("_T")
+
+if TYPE_CHECKING:
+    import asyncio.log
+    import concurrent.futures
+    from asyncio.events import _ProtocolFactory
+    from collections.abc import Callable, Mapping, Sequence
+    from socket import _GetAddrInfoResult
+
+    from _typeshed import FileDescriptorLike, StrPath
+    from typing_extensions import TypeVarTuple, Unpack
+
+    _Ts = TypeVarTuple("_Ts")
+
+    # asyncio's private API that this module uses or overrides, declared
+    # for the type checker (typeshed declares only the public one): the list
+    # of what a new Python version can break here.
+
+    def _set_result_unless_cancelled(fut: asyncio.Future[_T], result: _T) -> None: ...
+
+    class _StdServer(_base_events.Server):
+        _sockets: list[socket.socket]   # (None once closed)
+        _clients: weakref.WeakSet[asyncio.Transport]    # 3.13's; see _adopt_server
+        def _attach(self) -> None: ...  # 3.13: _attach(transport)
+        def _detach(self) -> None: ...  # 3.13: _detach(transport)
+        def _start_serving(self) -> None: ...
+
+    class _StdSelectorEventLoop(asyncio.SelectorEventLoop):
+        _transports: weakref.WeakValueDictionary[int, asyncio.BaseTransport]
+        _default_executor: concurrent.futures.ThreadPoolExecutor | None
+        _executor_shutdown_called: bool
+        _signal_handlers: dict[int, Any]
+        _unix_server_sockets: dict[socket.socket, int]  # 3.13's
+        def _check_signal(self, sig: int) -> None: ...
+        def _run_forever_setup(self) -> None: ...   # 3.13
+        def _run_forever_cleanup(self) -> None: ...     # 3.13
+        def _stop_serving(self, sock: socket.socket) -> None: ...
+        def _make_ssl_transport(self, rawsock: socket.socket, *args: Any,
+                                server: _base_events.Server | None = None,
+                                **kwargs: Any) -> asyncio.Transport: ...
+        if sys.version_info < (3, 13):
+            # As EventLoop overrides them there; the Server they return
+            # has the private members above.
+            async def create_server(
+                    self, protocol_factory: _ProtocolFactory,
+                    host: str | Sequence[str] | None = None, port: int | None = None, *,
+                    start_serving: bool = True, **kwargs: Any) -> _StdServer: ...
+            async def create_unix_server(
+                    self, protocol_factory: _ProtocolFactory, path: StrPath | None = None, *,
+                    start_serving: bool = True, cleanup_socket: bool = True,
+                    **kwargs: Any) -> _StdServer: ...
+else:
+    from asyncio.futures import _set_result_unless_cancelled
+
+    _StdServer = _base_events.Server
+    _StdSelectorEventLoop = asyncio.SelectorEventLoop
 
 __all__ = ["EventLoop"]
 
@@ -37,26 +95,29 @@ class _NoSelector(selectors.BaseSelector):
     EventLoop never polls (the EventBase does).  Only the stdlib's
     transport ``__repr__`` asks it anything (get_key), and gets KeyError."""
 
-    def register(self, fileobj, events, data=None):  # pragma: no cover
+    def register(self, fileobj: FileDescriptorLike, events: int,
+                 data: Any = None) -> selectors.SelectorKey:  # pragma: no cover
         raise RuntimeError("evloop's EventLoop has no selector; use add_reader")
 
-    def unregister(self, fileobj):  # pragma: no cover
+    def unregister(self, fileobj: FileDescriptorLike) -> selectors.SelectorKey:  # pragma: no cover
         raise KeyError(fileobj)
 
-    def select(self, timeout=None):  # pragma: no cover
+    def select(self, timeout: float | None = None,
+               ) -> list[tuple[selectors.SelectorKey, int]]:  # pragma: no cover
         raise RuntimeError("evloop's EventLoop has no selector")
 
-    def get_map(self):
+    def get_map(self) -> Mapping[FileDescriptorLike, selectors.SelectorKey]:
         return {}
 
-    def get_key(self, fileobj):
+    def get_key(self, fileobj: FileDescriptorLike) -> selectors.SelectorKey:
         raise KeyError(fileobj)
 
-    def close(self):
+    def close(self) -> None:
         pass
 
 
-def _numeric_addrinfo(host, port, family, type, proto, flags):
+def _numeric_addrinfo(host: bytes | str | None, port: bytes | str | int | None, family: int,
+                      type: int, proto: int, flags: int) -> _GetAddrInfoResult | None:
     """getaddrinfo for a numeric host and port without the thread pool
     (uvloop does the same).  None when a real lookup is needed."""
     if host is None or port is None and host is None:
@@ -85,37 +146,37 @@ def _numeric_addrinfo(host, port, family, type, proto, flags):
 
 
 if sys.version_info < (3, 13):
-    class _Server(_base_events.Server):
+    class _Server(_StdServer):
         """asyncio.Server as Python 3.13 has it, on 3.10-3.12: the server
         tracks its client transports, so ``close_clients()`` and
         ``abort_clients()`` exist on every version.  (The stdlib builds its
         own Server inside create_server; EventLoop switches its class.)"""
 
-        def _attach(self, transport=None):
+        def _attach(self, transport: asyncio.Transport | None = None) -> None:
             super()._attach()
             if transport is not None:
                 self._clients.add(transport)
 
-        def _detach(self, transport=None):
+        def _detach(self, transport: asyncio.Transport | None = None) -> None:
             if transport is not None:
                 self._clients.discard(transport)
             super()._detach()
 
-        def close_clients(self):
+        def close_clients(self) -> None:
             for transport in self._clients.copy():
                 transport.close()
 
-        def abort_clients(self):
+        def abort_clients(self) -> None:
             for transport in self._clients.copy():
                 transport.abort()
 
-    def _adopt_server(server):
+    def _adopt_server(server: _StdServer) -> _StdServer:
         server.__class__ = _Server
         server._clients = weakref.WeakSet()
         return server
 
 
-class EventLoop(_evloop.Loop, asyncio.SelectorEventLoop):
+class EventLoop(_evloop.Loop, _StdSelectorEventLoop):
     """An asyncio event loop driven by an evloop EventBase.
 
     ``loop.event_base`` is that base: an ``evloop.Event`` added to it fires
@@ -123,17 +184,17 @@ class EventLoop(_evloop.Loop, asyncio.SelectorEventLoop):
     priority 1 of 3 unless given another.
     """
 
-    def __init__(self, *, config=None):
+    def __init__(self, *, config: _evloop.EventConfig | None = None) -> None:
         super().__init__(selector=_NoSelector())
         if not hasattr(self, "_unix_server_sockets"):
             self._unix_server_sockets = {}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         running = getattr(self, "_thread_id", None) is not None
         return (f"<{self.__class__.__name__} running={running} "
                 f"closed={self.is_closed()} debug={self.get_debug()}>")
 
-    def close(self):
+    def close(self) -> None:
         if self.is_running():
             raise RuntimeError("Cannot close a running event loop")
         if self.is_closed():
@@ -144,7 +205,7 @@ class EventLoop(_evloop.Loop, asyncio.SelectorEventLoop):
             self._free_engine()
 
     if (3, 13) <= sys.version_info < (3, 13, 3):
-        def run_forever(self):
+        def run_forever(self) -> None:
             """Run until stop() is called.
 
             CPython 3.13.0-3.13.2's run_forever() calls
@@ -164,8 +225,10 @@ class EventLoop(_evloop.Loop, asyncio.SelectorEventLoop):
 
     # -- transports ----------------------------------------------------
 
-    def _make_socket_transport(self, sock, protocol, waiter=None, *,
-                               extra=None, server=None):
+    def _make_socket_transport(self, sock: socket.socket, protocol: asyncio.BaseProtocol,
+                               waiter: asyncio.Future[None] | None = None, *,
+                               extra: dict[str, Any] | None = None,
+                               server: _base_events.Server | None = None) -> asyncio.Transport:
         """TCP and Unix stream transports run on a socket Bufferevent."""
         return _evloop.StreamTransport(self, sock, protocol, waiter, extra, server)
 
@@ -174,8 +237,9 @@ class EventLoop(_evloop.Loop, asyncio.SelectorEventLoop):
         # and abort_clients(), and create_unix_server(cleanup_socket=True)
         # removing the socket file when the server closes.
 
-        async def create_server(self, protocol_factory, host=None, port=None, *,
-                                start_serving=True, **kwargs):
+        async def create_server(self, protocol_factory: _ProtocolFactory,
+                                host: str | Sequence[str] | None = None, port: int | None = None, *,
+                                start_serving: bool = True, **kwargs: Any) -> _StdServer:
             server = await super().create_server(protocol_factory, host, port,
                                                  start_serving=False, **kwargs)
             _adopt_server(server)
@@ -185,8 +249,10 @@ class EventLoop(_evloop.Loop, asyncio.SelectorEventLoop):
                 await asyncio.sleep(0)
             return server
 
-        async def create_unix_server(self, protocol_factory, path=None, *,
-                                     start_serving=True, cleanup_socket=True, **kwargs):
+        async def create_unix_server(self, protocol_factory: _ProtocolFactory,
+                                     path: StrPath | None = None, *, start_serving: bool = True,
+                                     cleanup_socket: bool = True,
+                                     **kwargs: Any) -> _StdServer:
             server = await super().create_unix_server(protocol_factory, path,
                                                       start_serving=False, **kwargs)
             _adopt_server(server)
@@ -204,7 +270,7 @@ class EventLoop(_evloop.Loop, asyncio.SelectorEventLoop):
                 await asyncio.sleep(0)
             return server
 
-        def _stop_serving(self, sock):
+        def _stop_serving(self, sock: socket.socket) -> None:
             path = sock.getsockname() if sock in self._unix_server_sockets else None
             super()._stop_serving(sock)
             if path is not None:
@@ -219,7 +285,9 @@ class EventLoop(_evloop.Loop, asyncio.SelectorEventLoop):
                     asyncio.log.logger.error(
                         "Unable to clean up listening UNIX socket %r: %r", path, err)
 
-        def _make_ssl_transport(self, rawsock, *args, server=None, **kwargs):
+        def _make_ssl_transport(self, rawsock: socket.socket, *args: Any,
+                                server: _base_events.Server | None = None,
+                                **kwargs: Any) -> asyncio.Transport:
             app = super()._make_ssl_transport(rawsock, *args, server=server, **kwargs)
             clients = getattr(server, "_clients", None)
             if clients is not None:
@@ -232,7 +300,7 @@ class EventLoop(_evloop.Loop, asyncio.SelectorEventLoop):
     if sys.version_info < (3, 12):
         # 3.12's shutdown_default_executor(timeout) on 3.10 and 3.11.
 
-        async def shutdown_default_executor(self, timeout=None):
+        async def shutdown_default_executor(self, timeout: float | None = None) -> None:
             """Shut the default executor down; with ``timeout``, wait at most
             that long for its threads (then RuntimeWarning, as 3.12)."""
             self._executor_shutdown_called = True
@@ -251,9 +319,10 @@ class EventLoop(_evloop.Loop, asyncio.SelectorEventLoop):
             else:
                 thread.join()
 
-        def _do_shutdown(self, future):
+        def _do_shutdown(self, future: asyncio.Future[None]) -> None:
             try:
-                self._default_executor.shutdown(wait=True)
+                # (CPython's code: the caller checked it is not None.)
+                self._default_executor.shutdown(wait=True)  # type: ignore[union-attr]
                 if not self.is_closed():
                     self.call_soon_threadsafe(_set_result_unless_cancelled, future, None)
             except Exception as ex:
@@ -262,7 +331,8 @@ class EventLoop(_evloop.Loop, asyncio.SelectorEventLoop):
 
     # -- signals: EV_SIGNAL events of the base -------------------------
 
-    def add_signal_handler(self, sig, callback, *args):
+    def add_signal_handler(self, sig: int, callback: Callable[[Unpack[_Ts]], object],
+                           *args: Unpack[_Ts]) -> None:
         """Run callback(*args) when signal ``sig`` arrives (main thread
         only; RuntimeError for signals that cannot be caught)."""
         if asyncio.iscoroutine(callback) or asyncio.iscoroutinefunction(callback):
@@ -283,7 +353,7 @@ class EventLoop(_evloop.Loop, asyncio.SelectorEventLoop):
             raise RuntimeError(str(exc)) from None
         self._signal_handlers[sig] = watcher
 
-    def remove_signal_handler(self, sig):
+    def remove_signal_handler(self, sig: int) -> bool:
         """Remove the handler of ``sig``; True if there was one."""
         self._check_signal(sig)
         watcher = self._signal_handlers.pop(sig, None)
@@ -294,7 +364,9 @@ class EventLoop(_evloop.Loop, asyncio.SelectorEventLoop):
 
     # -- DNS -----------------------------------------------------------
 
-    async def getaddrinfo(self, host, port, *, family=0, type=0, proto=0, flags=0):
+    async def getaddrinfo(self, host: bytes | str | None, port: bytes | str | int | None, *,
+                          family: int = 0, type: int = 0, proto: int = 0,
+                          flags: int = 0) -> _GetAddrInfoResult:
         res = _numeric_addrinfo(host, port, family, type, proto, flags)
         if res is not None:
             return res

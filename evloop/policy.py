@@ -7,6 +7,8 @@ calls ``asyncio.set_event_loop_policy``.
 """
 import asyncio
 import sys
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from .loop import EventLoop
 
@@ -20,8 +22,10 @@ if _DefaultPolicy is None:  # Python < 3.14
 
 __all__ = ["EventLoopPolicy", "new_event_loop", "install", "run"]
 
+_T = TypeVar("_T")
 
-def new_event_loop():
+
+def new_event_loop() -> EventLoop:
     """A new evloop.EventLoop."""
     return EventLoop()
 
@@ -29,16 +33,16 @@ def new_event_loop():
 class EventLoopPolicy(_DefaultPolicy):
     """asyncio's default policy, making evloop loops."""
 
-    def _loop_factory(self):
+    def _loop_factory(self) -> EventLoop:
         return new_event_loop()
 
 
-def install():
+def install() -> None:
     """asyncio.set_event_loop_policy(EventLoopPolicy())."""
     asyncio.set_event_loop_policy(EventLoopPolicy())
 
 
-def run(main, *, debug=None):
+def run(main: Coroutine[Any, Any, _T], *, debug: bool | None = None) -> _T:
     """Run coroutine ``main`` on a new evloop loop, like asyncio.run()."""
     if sys.version_info >= (3, 11):
         with asyncio.Runner(debug=debug, loop_factory=new_event_loop) as runner:
@@ -46,7 +50,8 @@ def run(main, *, debug=None):
     return _run_310(main, debug)
 
 
-def _run_310(main, debug):  # pragma: no cover - Python 3.10 only
+def _run_310(main: Coroutine[Any, Any, _T],
+             debug: bool | None) -> _T:  # pragma: no cover - Python 3.10 only
     if asyncio.events._get_running_loop() is not None:
         raise RuntimeError("evloop.run() cannot be called from a running event loop")
     if not asyncio.iscoroutine(main):

@@ -12,12 +12,25 @@ class is built when it is first looked up, so gunicorn, uvicorn and
 aiohttp are needed only for the class you name (``AttributeError`` names
 what is missing otherwise).
 """
+from __future__ import annotations
+
 import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 __all__ = ["EvloopUvicornWorker", "EvloopAiohttpWorker"]
 
+if TYPE_CHECKING:
+    # What the module __getattr__ below builds on first access (so that
+    # these names, listed in __all__, have types).
+    from aiohttp.worker import GunicornWebWorker
+    from uvicorn.workers import UvicornWorker
 
-def _uvicorn_worker():
+    EvloopUvicornWorker: type[UvicornWorker]
+    EvloopAiohttpWorker: type[GunicornWebWorker]
+
+
+def _uvicorn_worker() -> type[UvicornWorker]:
     try:
         # uvicorn's worker moved to the uvicorn-worker package
         # (uvicorn.workers is deprecated).
@@ -34,7 +47,7 @@ def _uvicorn_worker():
     return EvloopUvicornWorker
 
 
-def _aiohttp_worker():
+def _aiohttp_worker() -> type[GunicornWebWorker]:
     from aiohttp.worker import GunicornWebWorker
 
     import evloop
@@ -42,7 +55,7 @@ def _aiohttp_worker():
     class EvloopAiohttpWorker(GunicornWebWorker):
         """aiohttp's gunicorn worker, its loop an evloop loop."""
 
-        def init_process(self):
+        def init_process(self) -> None:
             # As aiohttp's GunicornUVLoopWebWorker: a loop made before the
             # fork belongs to the arbiter; the worker makes its own.
             asyncio.set_event_loop(None)
@@ -52,10 +65,10 @@ def _aiohttp_worker():
     return EvloopAiohttpWorker
 
 
-_FACTORIES = {"EvloopUvicornWorker": _uvicorn_worker, "EvloopAiohttpWorker": _aiohttp_worker}
+_FACTORIES: dict[str, Callable[[], type]] = {"EvloopUvicornWorker": _uvicorn_worker, "EvloopAiohttpWorker": _aiohttp_worker}
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> type:
     factory = _FACTORIES.get(name)
     if factory is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
