@@ -28,6 +28,7 @@ Without ``wrk`` on PATH it prints how to install it and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -211,7 +212,8 @@ def main(argv=None) -> int:
         order = loops[rep % len(loops):] + loops[:rep % len(loops)]
         for loop in order:
             try:
-                res = run_with_retries(lambda: run_one(loop, args), args, loop)
+                # (partial binds this iteration's loop; run_with_retries calls it now)
+                res = run_with_retries(functools.partial(run_one, loop, args), args, loop)
             except (RuntimeError, ValueError, subprocess.TimeoutExpired) as exc:
                 print(f"  FAILED {loop}: {exc}", file=sys.stderr, flush=True)
                 runs.append({"loop": loop, "rep": rep, "error": str(exc)})

@@ -38,6 +38,7 @@ times (loop order rotated each time) and medians are reported.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import select
@@ -304,7 +305,7 @@ def run_one(client: Path, loop: str, mode: str, size: int, args) -> dict:
         except subprocess.TimeoutExpired:
             cp.kill()
             out, err = cp.communicate()
-            raise RuntimeError(f"echo client timed out: {' '.join(cmd)}")
+            raise RuntimeError(f"echo client timed out: {' '.join(cmd)}") from None
         finally:
             if cp.poll() is None:  # interrupted (SIGINT/SIGTERM): do not leave it behind
                 cp.kill()
@@ -419,8 +420,9 @@ def main(argv=None) -> int:
                 for size in args.sizes:
                     for loop in order:
                         try:
-                            res = run_with_retries(lambda: run_one(client, loop, mode, size, args), args,
-                                                   f"{mode} {size_label(size)} {loop}")
+                            res = run_with_retries(
+                                functools.partial(run_one, client, loop, mode, size, args), args,
+                                f"{mode} {size_label(size)} {loop}")
                         except RuntimeError as exc:
                             print(f"  FAILED {loop} {mode} {size_label(size)}: {exc}", file=sys.stderr, flush=True)
                             runs.append({"loop": loop, "mode": mode, "size": size, "rep": rep, "error": str(exc)})

@@ -174,12 +174,12 @@ def run_once(column: str, size: int, args) -> dict:
             res = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=pin_preexec(args.client_cpu),
                                  timeout=args.warmup + args.duration + 30)
         except subprocess.TimeoutExpired:
-            raise BenchError(f"{column} size={size}: the load client did not finish in time")
+            raise BenchError(f"{column} size={size}: the load client did not finish in time") from None
         try:
             out = json.loads(res.stdout.strip().splitlines()[-1])
-        except (ValueError, IndexError):
+        except (ValueError, IndexError) as exc:
             raise BenchError(f"{column} size={size}: bad client output (rc={res.returncode}):\n"
-                             f"{res.stdout}{res.stderr}")
+                             f"{res.stdout}{res.stderr}") from exc
         if res.returncode != 0 or "error" in out:
             raise BenchError(f"{column} size={size}: client error: {out.get('error')} {res.stderr}")
         if proc.poll() is not None:
@@ -398,7 +398,7 @@ def main(argv=None) -> int:
     if all(x is not None for x in ratios):
         verdict = "met" if all(x <= TARGET for x in ratios) else "NOT met"
         print(f"\nTarget evloop ≤ {TARGET}× C libevent (server CPU per request): {verdict} "
-              f"({', '.join(f'{size_label(z)}: {x:.2f}×' for z, x in zip(args.sizes, ratios))})")
+              f"({', '.join(f'{size_label(z)}: {x:.2f}×' for z, x in zip(args.sizes, ratios, strict=True))})")
 
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)

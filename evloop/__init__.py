@@ -74,7 +74,7 @@ from .loop import EventLoop  # noqa: E402
 from .bufferevent_protocol import BuffereventProtocol  # noqa: E402
 from .policy import EventLoopPolicy, install, new_event_loop, run  # noqa: E402
 
-from ._version import __version__  # noqa: E402
+from ._version import __version__ as __version__  # noqa: E402
 
 __all__ = [
     "BuffereventProtocol",

@@ -79,7 +79,6 @@ def test_writes_queue_while_the_transport_pauses_writing(eloop):
 
         server = await eloop.create_server(Sink, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
-        proto_box = []
         tr, proto = await eloop.create_connection(
             lambda: BuffereventProtocol(eloop.event_base), "127.0.0.1", port)
         tr.set_write_buffer_limits(high=64 * 1024)

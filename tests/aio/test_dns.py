@@ -68,7 +68,7 @@ def test_getaddrinfo_errors_match_socket(loop, host, port, kwargs):
 def test_getaddrinfo_localhost_includes_loopback(loop):
     infos = run(loop, loop.getaddrinfo("localhost", 8080, family=socket.AF_INET, type=S))
     assert infos
-    for family, type_, proto, canonname, sockaddr in infos:
+    for family, type_, _proto, _canonname, sockaddr in infos:
         assert family == socket.AF_INET
         assert type_ == S
         assert sockaddr[1] == 8080

@@ -249,10 +249,10 @@ def test_many_readers_at_once(loop):
             done.set_result(None)
 
     try:
-        for i, (a, b) in enumerate(pairs):
+        for i, (a, _) in enumerate(pairs):
             a.setblocking(False)
             loop.add_reader(a, on_read, i, a)
-        for a, b in pairs:
+        for _, b in pairs:
             b.send(b"!")
         run(loop, done)
     finally:

@@ -309,7 +309,7 @@ def test_watcher_does_not_keep_a_dropped_socket_alive(loop):
         run(loop, main())
         ref = weakref.ref(a)
         a.close()
-        del a
+        a = None  # the last reference (main() closes over it: not del)
         gc.collect()
         assert ref() is None
     finally:
@@ -335,7 +335,7 @@ def test_loop_close_releases_watchers(loop_factory):
     ref = weakref.ref(a)
     a.close()
     b.close()
-    del a
+    a = None  # the last reference (main() closes over it: not del)
     gc.collect()
     assert ref() is None
 

@@ -521,7 +521,7 @@ def test_bufferevent_pair(cbase):
 
 def test_bufferevent_connect_and_listener(cbase):
     accepted = []
-    lev = evconnlistener_new_bind(cbase, lambda l, fd, addr, arg: accepted.append((fd, arg)),
+    lev = evconnlistener_new_bind(cbase, lambda lis, fd, addr, arg: accepted.append((fd, arg)),
                                   "L", LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, -1,
                                   ("127.0.0.1", 0), 16)
     assert lev is not None
@@ -624,12 +624,12 @@ def test_evconnlistener_functions(cbase):
     s.bind(("127.0.0.1", 0))
     fd = s.detach()
     accepted = []
-    lev = evconnlistener_new(cbase, lambda l, nfd, addr, arg: accepted.append((l, nfd, arg)),
+    lev = evconnlistener_new(cbase, lambda lis, nfd, addr, arg: accepted.append((lis, nfd, arg)),
                              "first", LEV_OPT_DISABLED, 8, fd)
     assert lev is not None
     assert evconnlistener_get_fd(lev) == fd
     errors = []
-    evconnlistener_set_error_cb(lev, lambda l, arg: errors.append(arg))
+    evconnlistener_set_error_cb(lev, lambda lis, arg: errors.append(arg))
     c1 = socket.create_connection(("127.0.0.1", port_of(lev)))
     try:
         event_base_loop(cbase, EVLOOP_NONBLOCK)
@@ -639,7 +639,7 @@ def test_evconnlistener_functions(cbase):
         assert accepted[0][0] is lev and accepted[0][2] == "first"
         assert os.get_blocking(accepted[0][1]) is False
         assert evconnlistener_disable(lev) == 0
-        evconnlistener_set_cb(lev, lambda l, nfd, addr, arg: accepted.append((l, nfd, arg)),
+        evconnlistener_set_cb(lev, lambda lis, nfd, addr, arg: accepted.append((lis, nfd, arg)),
                               "second")
         c2 = socket.create_connection(("127.0.0.1", port_of(lev)))
         event_base_loop(cbase, EVLOOP_NONBLOCK)

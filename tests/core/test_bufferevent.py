@@ -487,7 +487,7 @@ def test_write_timeout_counts_only_while_output_is_pending(base, conn):
 
 def test_connect_to_a_listener_gives_connected(base):
     accepted = []
-    lev = Listener.bind(base, lambda l, fd, addr, arg: accepted.append(fd), None, 0, -1,
+    lev = Listener.bind(base, lambda lis, fd, addr, arg: accepted.append(fd), None, 0, -1,
                         ("127.0.0.1", 0))
     port = socket.socket(fileno=lev.get_fd())
     addr = port.getsockname()

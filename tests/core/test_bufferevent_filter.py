@@ -14,8 +14,7 @@ import zlib
 import pytest
 
 from evloop import (
-    Bufferevent, Evbuffer,
-    BEV_EVENT_EOF, BEV_EVENT_ERROR, BEV_EVENT_READING, BEV_EVENT_WRITING,
+    Bufferevent, BEV_EVENT_EOF, BEV_EVENT_ERROR, BEV_EVENT_READING, BEV_EVENT_WRITING,
     BEV_ERROR, BEV_FINISHED, BEV_FLUSH, BEV_NEED_MORE, BEV_NORMAL, BEV_OK,
     BEV_OPT_CLOSE_ON_FREE, EV_READ, EV_WRITE, EVLOOP_NONBLOCK, EVLOOP_ONCE,
 )
@@ -205,7 +204,6 @@ def test_read_high_watermark_is_the_input_dst_limit(base):
         return BEV_OK
 
     fb = Bufferevent.filter(b, inf, None)
-    rec = Rec(fb, read_all=False)
     fb.setwatermark(EV_READ, 0, 10)
     fb.enable(EV_READ)
     # libevent 2.1.9+ re-runs readcb while the input sits at the high

@@ -10,7 +10,7 @@ import pytest
 
 from evloop import (
     Bufferevent, RateLimitGroup, TokenBucketCfg,
-    BEV_OPT_CLOSE_ON_FREE, EV_READ, EV_WRITE, EVLOOP_ONCE, EV_RATE_LIMIT_MAX,
+    BEV_OPT_CLOSE_ON_FREE, EV_READ, EVLOOP_ONCE, EV_RATE_LIMIT_MAX,
     gettime_monotonic,
 )
 

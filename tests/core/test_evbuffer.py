@@ -105,7 +105,7 @@ def test_add_rejects_non_bytes(bad):
 
 def test_small_adds_fill_one_chunk():
     b = Evbuffer()
-    for i in range(100):
+    for _ in range(100):
         b.add(b"x" * 5)
         ok(b)
     assert len(b._chunks()) == 1
@@ -114,7 +114,7 @@ def test_small_adds_fill_one_chunk():
 
 def test_chunks_grow_and_are_not_recopied():
     b = Evbuffer()
-    for i in range(200):
+    for _ in range(200):
         b.add(bytearray(b"y" * 997))
         ok(b)
     caps = [c[2] for c in b._chunks()]

@@ -12,7 +12,7 @@ import os
 import hypothesis.strategies as st
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import (RuleBasedStateMachine, invariant,
-                                 precondition, rule)
+                                 rule)
 
 import evloop
 from evloop import (EVBUFFER_EOL_ANY, EVBUFFER_EOL_CRLF,
@@ -87,7 +87,7 @@ class EvbufferMachine(RuleBasedStateMachine):
 
     @invariant()
     def consistent(self):
-        for b, m in zip(self.bufs, self.models):
+        for b, m in zip(self.bufs, self.models, strict=True):
             b._validate()
             assert len(b) == len(m)
         for n in self.cleanups.values():

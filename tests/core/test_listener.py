@@ -397,7 +397,7 @@ def test_bind_address_in_use_raises_and_leaks_nothing(base):
 def test_emfile_calls_errorcb_backs_off_and_recovers(base, accepts, clients):
     lev = Listener.bind(base, accepts, "ARG", 0, -1, ("127.0.0.1", 0))
     errors = []
-    lev.set_error_cb(lambda l, arg: errors.append((l, l.last_error, arg)))
+    lev.set_error_cb(lambda lis, arg: errors.append((lis, lis.last_error, arg)))
     c = clients(port_of(lev))  # queued before the fd table fills up
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     fillers = []
@@ -427,7 +427,7 @@ def test_emfile_calls_errorcb_backs_off_and_recovers(base, accepts, clients):
 
 def test_set_error_cb_none(base):
     lev = Listener.bind(base, lambda *a: None, None, 0, -1, ("127.0.0.1", 0))
-    lev.set_error_cb(lambda l, arg: None)
+    lev.set_error_cb(lambda lis, arg: None)
     lev.set_error_cb(None)
     lev.free()
 

@@ -58,7 +58,7 @@ def test_many_timers_heap_order(base):
             ev.add(ms / 1000)
             evs.append(ev)
         # delete a few: they must never fire
-        for ev, ms in zip(evs, delays_ms):
+        for ev, ms in zip(evs, delays_ms, strict=True):
             if ms in removed:
                 ev.delete()
 

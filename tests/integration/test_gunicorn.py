@@ -100,4 +100,4 @@ def test_worker_classes_are_the_frameworks_workers_on_evloop():
     assert issubclass(workers.EvloopAiohttpWorker, GunicornWebWorker)
     assert workers.EvloopAiohttpWorker.__module__ == "evloop.workers"
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
-        workers.Nope
+        _ = workers.Nope

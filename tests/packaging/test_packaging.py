@@ -8,7 +8,6 @@ Marked ``packaging`` (deselected from a plain ``pytest`` run by
 pyproject.toml's addopts, since it compiles the extension once more);
 ``make test`` runs it through ``make test-packaging``.
 """
-import os
 import subprocess
 import sys
 import tarfile
