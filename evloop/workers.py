@@ -15,7 +15,6 @@ what is missing otherwise).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 __all__ = ["EvloopUvicornWorker", "EvloopAiohttpWorker"]
@@ -65,7 +64,7 @@ def _aiohttp_worker() -> type[GunicornWebWorker]:
     return EvloopAiohttpWorker
 
 
-_FACTORIES: dict[str, Callable[[], type]] = {"EvloopUvicornWorker": _uvicorn_worker, "EvloopAiohttpWorker": _aiohttp_worker}
+_FACTORIES = {"EvloopUvicornWorker": _uvicorn_worker, "EvloopAiohttpWorker": _aiohttp_worker}
 
 
 def __getattr__(name: str) -> type:
