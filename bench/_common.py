@@ -151,10 +151,10 @@ def ratio(a, b):
 def print_table(headers: list[str], rows: list[list[str]], out=sys.stdout, left: int = 1):
     """A Markdown table; the first ``left`` columns left-aligned, the others right-aligned."""
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    line = "| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |"
+    line = "| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |"
     sep = "|" + "|".join("-" * (w + 1) + ":" if i >= left else "-" * (w + 2) for i, w in enumerate(widths)) + "|"
     print(line, file=out)
     print(sep, file=out)
     for r in rows:
         print("| " + " | ".join((c.ljust(w) if i < left else c.rjust(w)) for i, (c, w) in
-                                enumerate(zip(r, widths))) + " |", file=out)
+                                enumerate(zip(r, widths, strict=False))) + " |", file=out)

@@ -15,9 +15,11 @@ from .loop import EventLoop
 # Python 3.14 deprecates the public policy names (asyncio.__getattr__ warns
 # on ``asyncio.DefaultEventLoopPolicy``) and keeps the class as
 # ``asyncio.unix_events._DefaultEventLoopPolicy``; take it from there where
-# it exists, so importing evloop warns on no version.
-_DefaultPolicy = getattr(asyncio.unix_events, "_DefaultEventLoopPolicy", None)
-if _DefaultPolicy is None:  # Python < 3.14
+# it exists, so importing evloop warns on no version.  (A version check,
+# so that type checkers see the base class.)
+if sys.version_info >= (3, 14):
+    _DefaultPolicy = asyncio.unix_events._DefaultEventLoopPolicy
+else:
     _DefaultPolicy = asyncio.DefaultEventLoopPolicy
 
 __all__ = ["EventLoopPolicy", "new_event_loop", "install", "run"]

@@ -77,15 +77,6 @@ def start_server(proc):
     return p, int(port[len("PORT:"):])
 
 
-def recv_lines(sock, n):
-    data = b""
-    while data.count(b"\n") < n:
-        chunk = sock.recv(65536)
-        assert chunk, "the server closed the connection; got %r" % data
-        data += chunk
-    return data
-
-
 def test_echo_server_rot13(proc):
     p, port = start_server(proc)
     with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as c:
