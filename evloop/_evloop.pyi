@@ -586,7 +586,9 @@ class Loop:
     def create_future(self) -> asyncio.Future[Any]: ...
     # create_task's signature follows the Python version, as typeshed's
     # BaseEventLoop.create_task does (3.10 has no context=; the compiled
-    # method raises the stdlib's TypeError for it there).
+    # method raises the stdlib's TypeError for it there).  eager_start= is
+    # typed for 3.13 as typeshed types it; the stdlib takes it from 3.13.3,
+    # the compiled method not yet (TypeError).
     if sys.version_info >= (3, 13):
         def create_task(
             self, coro: _CoroutineLike[_T], *, name: object = None,

@@ -26,11 +26,9 @@ import threading
 import warnings
 import weakref
 from asyncio import base_events as _base_events
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from . import _evloop
-
-_T = TypeVar("_T")
 
 if TYPE_CHECKING:
     import asyncio.log
@@ -40,8 +38,11 @@ if TYPE_CHECKING:
     from socket import _GetAddrInfoResult
 
     from _typeshed import FileDescriptorLike, StrPath
+    from typing import TypeVar
+
     from typing_extensions import TypeVarTuple, Unpack
 
+    _T = TypeVar("_T")
     _Ts = TypeVarTuple("_Ts")
 
     # asyncio's private API that this module uses or overrides, declared
@@ -51,8 +52,8 @@ if TYPE_CHECKING:
     def _set_result_unless_cancelled(fut: asyncio.Future[_T], result: _T) -> None: ...
 
     class _StdServer(_base_events.Server):
-        _sockets: list[socket.socket]   # (None once closed)
-        _clients: weakref.WeakSet[asyncio.Transport]    # 3.13's; see _adopt_server
+        _sockets: list[socket.socket]  # (None once closed)
+        _clients: weakref.WeakSet[asyncio.Transport]  # 3.13's (_adopt_server adds it before)
         def _attach(self) -> None: ...  # 3.13: _attach(transport)
         def _detach(self) -> None: ...  # 3.13: _detach(transport)
         def _start_serving(self) -> None: ...
@@ -64,8 +65,8 @@ if TYPE_CHECKING:
         _signal_handlers: dict[int, Any]
         _unix_server_sockets: dict[socket.socket, int]  # 3.13's
         def _check_signal(self, sig: int) -> None: ...
-        def _run_forever_setup(self) -> None: ...   # 3.13
-        def _run_forever_cleanup(self) -> None: ...     # 3.13
+        def _run_forever_setup(self) -> None: ...  # 3.13
+        def _run_forever_cleanup(self) -> None: ...  # 3.13
         def _stop_serving(self, sock: socket.socket) -> None: ...
         def _make_ssl_transport(self, rawsock: socket.socket, *args: Any,
                                 server: _base_events.Server | None = None,
@@ -95,15 +96,16 @@ class _NoSelector(selectors.BaseSelector):
     EventLoop never polls (the EventBase does).  Only the stdlib's
     transport ``__repr__`` asks it anything (get_key), and gets KeyError."""
 
-    def register(self, fileobj: FileDescriptorLike, events: int,
-                 data: Any = None) -> selectors.SelectorKey:  # pragma: no cover
+    def register(self, fileobj: FileDescriptorLike, events: int,  # pragma: no cover
+                 data: Any = None) -> selectors.SelectorKey:
         raise RuntimeError("evloop's EventLoop has no selector; use add_reader")
 
-    def unregister(self, fileobj: FileDescriptorLike) -> selectors.SelectorKey:  # pragma: no cover
+    def unregister(self,  # pragma: no cover
+                   fileobj: FileDescriptorLike) -> selectors.SelectorKey:
         raise KeyError(fileobj)
 
-    def select(self, timeout: float | None = None,
-               ) -> list[tuple[selectors.SelectorKey, int]]:  # pragma: no cover
+    def select(self,  # pragma: no cover
+               timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         raise RuntimeError("evloop's EventLoop has no selector")
 
     def get_map(self) -> Mapping[FileDescriptorLike, selectors.SelectorKey]:
