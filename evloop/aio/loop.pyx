@@ -21,8 +21,16 @@
 # * add_signal_handler is a persistent SignalWatcher (EV_SIGNAL);
 # * _run_once is one pass of event_base_loop (core/base.pyx steps 2–7).
 
-import _asyncio as _casyncio
+# asyncio before _asyncio: _asyncio's module init imports asyncio, whose
+# modules import _asyncio again; if _asyncio comes first, that inner import
+# builds a second _asyncio module, asyncio.tasks binds to one instance and
+# the C Task steps record themselves in the other's bookkeeping, so
+# asyncio.current_task() is None and all_tasks() is empty in every task of
+# the process, on any loop ("Timeout should be used inside a task").  A
+# program whose first import is evloop (gunicorn resolving
+# -k evloop.workers.EvloopUvicornWorker) hit it.
 import asyncio as _asyncio
+import _asyncio as _casyncio
 import collections as _collections
 import contextvars as _contextvars
 import logging as _logging
