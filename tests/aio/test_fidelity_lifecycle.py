@@ -88,3 +88,235 @@ def test_importing_evloop_first_leaves_the_stdlib_loop_intact():
     r = _python(FIRST_IMPORT, "evloop", "asyncio")
     assert r.returncode == 0, r.stderr
     assert r.stdout.split("\n")[0] == "[True, True, True]", r.stderr
+
+
+# -- contexts of protocol callbacks ----------------------------------------------------
+#
+# asyncio (3.10-3.13 alike) passes no context to the handles of its
+# transports, so each copies the current context when it is made:
+# connection_made a copy of the context that made the transport; the read
+# callbacks (data_received, get_buffer, buffer_updated, eof_received) one
+# persistent copy made when reading starts (and again by resume_reading);
+# resume_writing, and connection_lost after a close() with data queued, a
+# copy made by the write() that queued into an empty buffer.  Each callback
+# below records VAR, then sets it to its own name, so the records also show
+# which callbacks share a context.
+
+VAR = contextvars.ContextVar("fidelity_lifecycle_var", default="unset")
+
+
+def _collapse(seen):
+    """Repeated calls of one callback (several reads) as one entry."""
+    return [entry for i, entry in enumerate(seen) if i == 0 or seen[i - 1][0] != entry[0]]
+
+
+class CtxProtocol(asyncio.Protocol):
+    def __init__(self, loop, seen, reply=None):
+        self.seen = seen
+        self.reply = reply
+        self.transport = None
+        self.lost = loop.create_future()
+
+    def note(self, name):
+        self.seen.append((name, VAR.get()))
+        VAR.set(name)
+
+    def connection_made(self, transport):
+        self.transport = transport
+        self.note("connection_made")
+
+    def data_received(self, data):
+        self.note("data_received")
+        if self.reply is not None:
+            self.transport.write(self.reply)
+
+    def eof_received(self):
+        self.note("eof_received")     # None: the transport closes
+
+    def pause_writing(self):
+        self.note("pause_writing")
+
+    def resume_writing(self):
+        self.note("resume_writing")
+
+    def connection_lost(self, exc):
+        self.note("connection_lost")
+        self.lost.set_result(exc)
+
+
+class CtxBufferedProtocol(CtxProtocol, asyncio.BufferedProtocol):
+    def __init__(self, loop, seen):
+        super().__init__(loop, seen)
+        self.buf = bytearray(1024)
+        self.data = bytearray()
+
+    def get_buffer(self, sizehint):
+        self.note("get_buffer")
+        return self.buf
+
+    def buffer_updated(self, nbytes):
+        self.note("buffer_updated")
+        self.data += self.buf[:nbytes]
+
+
+async def _open_pair(loop, kind, tmp_path, server_factory, client_factory):
+    """A server (or an accepted socket) and a client; returns a closer."""
+    if kind == "tcp":
+        VAR.set("create_server")
+        server = await loop.create_server(server_factory, "127.0.0.1", 0)
+        VAR.set("after create_server")   # later changes are not seen
+        port = server.sockets[0].getsockname()[1]
+        VAR.set("create_connection")
+        tr, pr = await loop.create_connection(client_factory, "127.0.0.1", port)
+    elif kind == "unix":
+        path = str(tmp_path / "ctx.sock")
+        VAR.set("create_server")
+        server = await loop.create_unix_server(server_factory, path)
+        VAR.set("after create_server")
+        VAR.set("create_connection")
+        tr, pr = await loop.create_unix_connection(client_factory, path)
+    else:   # connect_accepted_socket, and create_unix_connection(sock=)
+        a, b = socket.socketpair()
+        server = None
+        VAR.set("create_server")
+        await loop.connect_accepted_socket(server_factory, a)
+        VAR.set("create_connection")
+        tr, pr = await loop.create_unix_connection(client_factory, sock=b)
+    VAR.set("after create_connection")
+    return server, tr, pr
+
+
+@pytest.mark.parametrize("kind", ["tcp", "unix", "accepted"])
+def test_protocol_callbacks_run_in_asyncio_contexts(loop, kind, tmp_path):
+    server_seen, client_seen = [], []
+    servers = []
+
+    def server_factory():
+        server_seen.append(("factory", VAR.get()))
+        VAR.set("factory")
+        p = CtxProtocol(loop, server_seen, reply=b"pong")
+        servers.append(p)
+        return p
+
+    async def client():
+        server, tr, pr = await _open_pair(loop, kind, tmp_path, server_factory,
+                                          lambda: CtxProtocol(loop, client_seen))
+        tr.write(b"ping")
+        tr.write_eof()
+        await pr.lost
+        await servers[0].lost
+        if server is not None:
+            server.close()
+            await server.wait_closed()
+
+    async def main():
+        VAR.set("main")
+        await asyncio.create_task(client())
+
+    run(loop, main())
+    expected_server = [("connection_made", "factory"), ("data_received", "factory"),
+                       ("eof_received", "data_received"), ("connection_lost", "eof_received")]
+    # The accepting task copied the context create_server ran in;
+    # connect_accepted_socket calls the factory in the caller's task.
+    expected_server.insert(0, ("factory", "create_server"))
+    assert _collapse(server_seen) == expected_server
+    assert _collapse(client_seen) == [
+        ("connection_made", "create_connection"), ("data_received", "create_connection"),
+        ("eof_received", "data_received"), ("connection_lost", "eof_received")]
+
+
+def test_buffered_protocol_callbacks_run_in_the_reading_context(loop):
+    seen = []
+
+    async def main():
+        server = await loop.create_server(lambda: CtxProtocol(loop, [], reply=b"pong"),
+                                          "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        VAR.set("create_connection")
+        tr, pr = await loop.create_connection(lambda: CtxBufferedProtocol(loop, seen),
+                                              "127.0.0.1", port)
+        VAR.set("after create_connection")
+        tr.write(b"ping")
+        tr.write_eof()
+        await pr.lost
+        server.close()
+        await server.wait_closed()
+        return bytes(pr.data)
+
+    assert run(loop, main()) == b"pong"
+    assert seen == [("connection_made", "create_connection"),
+                    ("get_buffer", "create_connection"), ("buffer_updated", "get_buffer"),
+                    ("get_buffer", "buffer_updated"), ("eof_received", "get_buffer"),
+                    ("connection_lost", "eof_received")]
+
+
+def test_resume_reading_reads_in_the_resumers_context(loop):
+    seen = []
+
+    async def main():
+        server = await loop.create_server(lambda: CtxProtocol(loop, [], reply=b"pong"),
+                                          "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        VAR.set("create_connection")
+        tr, pr = await loop.create_connection(lambda: CtxProtocol(loop, seen),
+                                              "127.0.0.1", port)
+        tr.pause_reading()
+        VAR.set("resumer")
+        tr.resume_reading()
+        VAR.set("after resume_reading")
+        tr.write(b"ping")
+        tr.write_eof()
+        await pr.lost
+        server.close()
+        await server.wait_closed()
+
+    run(loop, main())
+    assert _collapse(seen)[:2] == [("connection_made", "create_connection"),
+                                   ("data_received", "resumer")]
+
+
+def test_flow_control_callbacks_run_in_the_writers_context(loop):
+    seen = []
+    big = b"x" * (16 << 20)     # more than the kernel's socket buffers take
+
+    class Sink(asyncio.Protocol):
+        def __init__(self):
+            self.n = 0
+            self.done = loop.create_future()
+
+        def data_received(self, data):
+            self.n += len(data)
+
+        def eof_received(self):
+            self.done.set_result(self.n)
+
+    sinks = []
+
+    def sink():
+        sinks.append(Sink())
+        return sinks[0]
+
+    async def writer(tr):
+        VAR.set("writer task")
+        tr.set_write_buffer_limits(high=1)
+        tr.write(big)         # pause_writing, right here
+        VAR.set("after write")
+        tr.close()            # with data queued: connection_lost once it drains
+
+    async def main():
+        server = await loop.create_server(sink, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        VAR.set("create_connection")
+        tr, pr = await loop.create_connection(lambda: CtxProtocol(loop, seen),
+                                              "127.0.0.1", port)
+        await asyncio.create_task(writer(tr))
+        await pr.lost
+        n = await sinks[0].done
+        server.close()
+        await server.wait_closed()
+        return n
+
+    assert run(loop, main(), timeout=30) == len(big)
+    assert seen == [("connection_made", "create_connection"),
+                    ("pause_writing", "writer task"), ("resume_writing", "writer task"),
+                    ("connection_lost", "resume_writing")]
