@@ -16,7 +16,6 @@ Differences from asyncio: none intended.  Where evloop's behaviour differs
 anyway, ``tests/aio`` has an ``xfail`` saying why.
 """
 import asyncio
-import os
 import selectors
 import signal
 import socket
@@ -169,39 +168,54 @@ class EventLoop(_evloop.Loop, asyncio.SelectorEventLoop):
         """TCP and Unix stream transports run on a socket Bufferevent."""
         return _evloop.StreamTransport(self, sock, protocol, waiter, extra, server)
 
-    if sys.version_info < (3, 13):
-        # Python 3.13's server features on 3.10-3.12: Server.close_clients()
-        # and abort_clients(), and create_unix_server(cleanup_socket=True)
-        # removing the socket file when the server closes.
+    # -- servers -------------------------------------------------------
+    #
+    # The stdlib builds the listening sockets and the Server; evloop asks it
+    # not to start serving and starts the server itself, so that a failure
+    # after the sockets exist (listen() refusing the backlog, a cancelled
+    # create_server) closes the sockets this call made.  asyncio leaves them
+    # to the garbage collector ("ResourceWarning: unclosed <socket ...>") on
+    # every version.  A socket passed as sock= stays open (the caller still
+    # owns it after a failed call), only unregistered.
 
-        async def create_server(self, protocol_factory, host=None, port=None, *,
-                                start_serving=True, **kwargs):
-            server = await super().create_server(protocol_factory, host, port,
-                                                 start_serving=False, **kwargs)
-            _adopt_server(server)
-            if start_serving:
-                server._start_serving()
-                # As the stdlib: one pass, so that the accept events are on.
-                await asyncio.sleep(0)
-            return server
+    async def create_server(self, protocol_factory, host=None, port=None, *,
+                            start_serving=True, **kwargs):
+        server = await super().create_server(protocol_factory, host, port,
+                                             start_serving=False, **kwargs)
+        await self._start_server(server, start_serving, kwargs.get("sock") is None)
+        return server
 
+    if sys.version_info >= (3, 13):
         async def create_unix_server(self, protocol_factory, path=None, *,
-                                     start_serving=True, cleanup_socket=True, **kwargs):
+                                     start_serving=True, **kwargs):
             server = await super().create_unix_server(protocol_factory, path,
                                                       start_serving=False, **kwargs)
-            _adopt_server(server)
-            if cleanup_socket:
-                for sock in server._sockets:
-                    name = sock.getsockname()
-                    # Not for abstract sockets; str and bytes paths both.
-                    if name and name[0] not in (0, "\x00"):
-                        try:
-                            self._unix_server_sockets[sock] = os.stat(name).st_ino
-                        except FileNotFoundError:
-                            pass
-            if start_serving:
-                server._start_serving()
-                await asyncio.sleep(0)
+            await self._start_server(server, start_serving, kwargs.get("sock") is None)
+            return server
+    else:
+        async def create_unix_server(self, protocol_factory, path=None, *,
+                                     start_serving=True, cleanup_socket=False, **kwargs):
+            """As asyncio's; ``cleanup_socket`` (Python 3.13's) is accepted
+            here too, but is off by default, as these versions' asyncio
+            leaves the socket file when the server closes."""
+            server = await super().create_unix_server(protocol_factory, path,
+                                                      start_serving=False, **kwargs)
+            made = kwargs.get("sock") is None
+            try:
+                if cleanup_socket:
+                    for sock in server._sockets:
+                        name = sock.getsockname()
+                        # Not for abstract sockets; str and bytes paths both.
+                        if name and name[0] not in (0, "\x00"):
+                            # 3.13 records os.stat(path).st_ino here; the
+                            # same stat(), made in C (see _path_inode).
+                            ino = _evloop._path_inode(name)
+                            if ino is not None:
+                                self._unix_server_sockets[sock] = ino
+            except BaseException:
+                self._abandon_server(server, made)
+                raise
+            await self._start_server(server, start_serving, made)
             return server
 
         def _stop_serving(self, sock):
@@ -211,14 +225,34 @@ class EventLoop(_evloop.Loop, asyncio.SelectorEventLoop):
                 ino = self._unix_server_sockets.pop(sock)
                 try:
                     # Only the file this server made (not a newer one).
-                    if os.stat(path).st_ino == ino:
-                        os.unlink(path)
-                except FileNotFoundError:
-                    pass
+                    _evloop._unlink_if_inode(path, ino)
                 except OSError as err:
                     asyncio.log.logger.error(
                         "Unable to clean up listening UNIX socket %r: %r", path, err)
 
+    async def _start_server(self, server, start_serving, made):
+        try:
+            if sys.version_info < (3, 13):
+                # Python 3.13's Server.close_clients()/abort_clients().
+                _adopt_server(server)
+            if start_serving:
+                server._start_serving()
+                # As the stdlib: one pass, so that the accept events are on.
+                await asyncio.sleep(0)
+        except BaseException:
+            self._abandon_server(server, made)
+            raise
+
+    def _abandon_server(self, server, made):
+        if made:
+            server.close()      # unregistered, closed (and its file cleaned up)
+            return
+        for sock in server._sockets or ():
+            self._remove_reader(sock.fileno())
+            self._unix_server_sockets.pop(sock, None)
+
+    if sys.version_info < (3, 13):
+        # 3.13's Server tracks TLS clients too (see _Server).
         def _make_ssl_transport(self, rawsock, *args, server=None, **kwargs):
             app = super()._make_ssl_transport(rawsock, *args, server=server, **kwargs)
             clients = getattr(server, "_clients", None)

@@ -44,6 +44,15 @@ cdef extern from "Python.h":
     int PyContext_Enter(object) except -1
     int PyContext_Exit(object) except -1
 
+cdef extern from "<sys/stat.h>" nogil:
+    ctypedef unsigned long c_ino_t "ino_t"
+    cdef struct c_stat_t "stat":
+        c_ino_t st_ino
+    int c_stat "stat" (const char *path, c_stat_t *buf)
+
+cdef extern from "<unistd.h>" nogil:
+    int c_unlink "unlink" (const char *path)
+
 
 cdef object _copy_context = _contextvars.copy_context
 cdef object _Future = _asyncio.Future
@@ -686,3 +695,45 @@ cdef class Loop:
 
 def _noop_cb(fd, what, arg):
     pass
+
+
+# create_unix_server(cleanup_socket=True) on Python 3.10-3.12 (evloop/loop.py).
+# Python 3.13's asyncio records os.stat(path).st_ino when the server is made
+# and, in _stop_serving, unlinks the path if it still has that inode.  These
+# are the same stat() and unlink() system calls, made in C: tools that flag
+# blocking calls on the event loop thread by patching os.stat/os.unlink
+# (blockbuster) excuse asyncio's own calls by function name, and would flag
+# the same calls from evloop/loop.py.
+
+def _path_inode(path):
+    """The inode of the file at path, or None if there is none (asyncio's
+    FileNotFoundError case); OSError otherwise."""
+    cdef bytes p = _os.fsencode(path)
+    cdef const char *cp = p
+    cdef c_stat_t st
+    cdef int r, err = 0
+    with nogil:
+        r = c_stat(cp, &st)
+        if r != 0:
+            err = errno
+    if r == 0:
+        return st.st_ino
+    if err == ENOENT:
+        return None
+    raise OSError(err, _os.strerror(err), path)
+
+
+def _unlink_if_inode(path, ino):
+    """Remove the file at path if it is still inode ino (a socket file made
+    by this server, not one that replaced it); nothing if it is gone."""
+    cdef bytes p = _os.fsencode(path)
+    cdef const char *cp = p
+    cdef int r, err = 0
+    if _path_inode(path) != ino:
+        return
+    with nogil:
+        r = c_unlink(cp)
+        if r != 0:
+            err = errno
+    if r != 0 and err != ENOENT:
+        raise OSError(err, _os.strerror(err), path)
