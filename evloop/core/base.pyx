@@ -551,10 +551,24 @@ cdef class EventBase:
         """event_reinit: after os.fork(), give the base kernel objects of
         its own (a new epoll instance, wake-up fd and signal socketpair) and
         register every inserted event again."""
-        cdef Backend nb
+        cdef Backend nb, old_backend
         self._check("reinit")
         if self.running_loop:
             raise RuntimeError("cannot reinit while the loop runs")
+        if self.backend.need_reinit:
+            # After fork() the epoll instance is still the parent's too:
+            # deleting the internal events from it would delete the
+            # parent's registrations of its wake-up fd and signal socket
+            # (the kernel keys them by open file, which both processes
+            # share), and the parent would silently stop waking up.
+            # libevent's event_reinit sets base->evsel to nil_eventop while
+            # it deletes them; here the new backend takes over first, so
+            # the deletions reach a fresh, empty instance instead.
+            nb = new_backend(self.backend.name)
+            nb.init()
+            old_backend = self.backend
+            self.backend = nb
+            old_backend.close()
         # Detach the internal events from the old descriptors first.
         if self.notify_ev is not None:
             event_del_nolock(self, self.notify_ev, True)
@@ -569,11 +583,6 @@ cdef class EventBase:
             self.sig_sock_r.close()
             self.sig_sock_w.close()
             self.sig_sock_r = self.sig_sock_w = None
-        if self.backend.need_reinit:
-            nb = new_backend(self.backend.name)
-            nb.init()
-            self.backend.close()
-            self.backend = nb
         evmap_reinit(self)
         self.notify_pending = False
         self._make_notifiable()

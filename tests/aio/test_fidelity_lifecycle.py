@@ -441,3 +441,125 @@ def test_a_server_that_fails_half_way_closes_the_socket_it_made(loop, loop_name,
         # The caller's socket: still open, and its own to close.
         assert given.fileno() >= 0
         given.close()
+
+
+# -- fork ------------------------------------------------------------------------------
+
+def _fork_quietly(start):
+    # Python 3.12+ warns (DeprecationWarning) about fork() in a process with
+    # threads; pytest turns warnings into errors.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return start()
+
+
+@pytest.mark.parametrize("from_thread", [False, True], ids=["main thread", "other thread"])
+def test_forked_child_makes_a_loop_with_signal_handlers(loop, loop_factory, from_thread):
+    got = loop.create_future()
+    loop.add_signal_handler(signal.SIGUSR1, got.set_result, "parent")
+
+    def child():
+        code = 2
+        try:
+            child_loop = loop_factory()
+            try:
+                fut = child_loop.create_future()
+                child_loop.add_signal_handler(signal.SIGUSR2, fut.set_result, "child")
+                os.kill(os.getpid(), signal.SIGUSR2)
+                if child_loop.run_until_complete(asyncio.wait_for(fut, 10)) == "child":
+                    code = 0
+            finally:
+                child_loop.close()
+        finally:
+            os._exit(code)
+
+    proc = multiprocessing.get_context("fork").Process(target=child)
+    if from_thread:
+        t = threading.Thread(target=_fork_quietly, args=(proc.start,))
+        t.start()
+        t.join()
+    else:
+        _fork_quietly(proc.start)
+    try:
+        proc.join(30)
+        assert proc.exitcode == 0
+    finally:
+        if proc.exitcode is None:
+            proc.kill()
+            proc.join()
+        proc.close()
+    # The parent's handler still gets the parent's signals.
+    os.kill(os.getpid(), signal.SIGUSR1)
+    assert run(loop, got) == "parent"
+    assert loop.remove_signal_handler(signal.SIGUSR1)
+
+
+def test_a_signal_of_a_forked_child_does_not_reach_the_parents_loop(loop, loop_name, request):
+    if sys.version_info < (3, 12):
+        known_difference(request, loop_name,
+                         "before Python 3.12 asyncio keeps its wake-up fd in a forked child, "
+                         "so a signal the child gets runs the parent's handler (3.12 resets "
+                         "it in the child: asyncio/events.py on_fork)", on="asyncio")
+    calls = []
+    loop.add_signal_handler(signal.SIGUSR1, calls.append, "usr1")
+    pid = _fork_quietly(os.fork)
+    if pid == 0:
+        try:
+            os.kill(os.getpid(), signal.SIGUSR1)
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    # A signal of our own: its byte comes after any the child left.
+    fut = loop.create_future()
+    loop.add_signal_handler(signal.SIGUSR2, fut.set_result, None)
+    os.kill(os.getpid(), signal.SIGUSR2)
+
+    async def main():
+        await fut
+        await asyncio.sleep(0)    # the sibling callbacks of the same wake-up
+
+    run(loop, main())
+    loop.remove_signal_handler(signal.SIGUSR1)
+    loop.remove_signal_handler(signal.SIGUSR2)
+    assert calls == []
+
+
+def test_reinit_in_a_forked_child_leaves_the_parents_loop_awake():
+    # EventBase.reinit() is libevent's event_reinit: the child's base gets
+    # its own epoll instance; the parent's registrations must survive.
+    loop = evloop.new_event_loop()
+    try:
+        got = loop.create_future()
+        loop.add_signal_handler(signal.SIGUSR1, got.set_result, "signal")
+        pid = _fork_quietly(os.fork)
+        if pid == 0:
+            code = 1
+            try:
+                loop.event_base.reinit()
+                code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        # The signal socket is still watched by the parent's epoll.
+        os.kill(os.getpid(), signal.SIGUSR1)
+        assert loop.run_until_complete(asyncio.wait_for(got, 10)) == "signal"
+        # So is the wake-up eventfd: a libevent-face event activated from
+        # another thread wakes the sleeping loop.
+        woken = loop.create_future()
+        ev = evloop.Event(loop.event_base, -1, 0, lambda fd, what, arg: woken.set_result(what))
+
+        def poke():
+            time.sleep(0.2)     # let the loop go to sleep first
+            ev.active(evloop.EV_TIMEOUT)
+
+        t = threading.Thread(target=poke)
+        t.start()
+        try:
+            assert loop.run_until_complete(asyncio.wait_for(woken, 5)) == evloop.EV_TIMEOUT
+        finally:
+            t.join()
+        loop.remove_signal_handler(signal.SIGUSR1)
+    finally:
+        loop.close()
