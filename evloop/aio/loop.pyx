@@ -274,23 +274,27 @@ cdef class SignalWatcher(Event):
         return 0
 
 
-def _event_exception(base, event, exc):
+def _event_exception(EventBase base, event, exc):
     """EventBase exception handler of a loop's base: libevent-face
     callbacks that raise go to the asyncio exception handler."""
-    loop = _loop_of_base.get(id(base))
-    if loop is None:
+    if base.aio_loop == NULL:
         raise exc
-    loop.call_exception_handler({
+    (<object>base.aio_loop).call_exception_handler({
         "message": f"Exception in event callback {event!r}",
         "exception": exc,
     })
 
 
-_loop_of_base = {}
-
-
+@cython.no_gc_clear
 cdef class Loop:
-    """The compiled engine of evloop.EventLoop; see the module comment."""
+    """The compiled engine of evloop.EventLoop; see the module comment.
+
+    The base points back at its loop with a borrowed pointer
+    (EventBase.aio_loop, for the exception handler and free()'s refusal),
+    so nothing global holds a loop: a loop nobody references is collected
+    and asyncio's __del__ warns "unclosed event loop" and closes it.  The
+    pointer is cleared when the loop closes and in __dealloc__ (no_gc_clear
+    keeps self.base until then: the base may outlive the loop)."""
 
     def __cinit__(self, *args, **kwargs):
         cdef EventConfig cfg = kwargs.get("config")
@@ -314,8 +318,12 @@ cdef class Loop:
         ev.pri = 1
         ev.loop = self
         self.ready_ev = ev
-        _loop_of_base[id(self.base)] = self
+        self.base.aio_loop = <PyObject *>self
         self.base.set_exception_handler(_event_exception)
+
+    def __dealloc__(self):
+        if self.base is not None and self.base.aio_loop == <PyObject *>self:
+            self.base.aio_loop = NULL
 
     # asyncio's private state, as C fields (BaseEventLoop reads and writes
     # these attributes).
@@ -689,7 +697,7 @@ cdef class Loop:
                     w.h = None
             table.clear()
         self.ready_q.clear()
-        _loop_of_base.pop(id(self.base), None)
+        self.base.aio_loop = NULL
         self.base.free()
 
 

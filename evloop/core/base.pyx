@@ -330,6 +330,18 @@ cdef int base_loop(EventBase base, int flags) except -2:
     return retval
 
 
+cdef int base_owned_by_loop(EventBase base) except -1:
+    """free() is refused while an asyncio loop (evloop.EventLoop) is built
+    on the base: the loop's transports, self-pipe, signal handlers and
+    executor live on it, and a loop whose engine vanished under it would
+    still look open and accept call_soon.  asyncio users close loops, not
+    their selectors; loop.close() frees the base."""
+    if base.aio_loop != NULL:
+        raise RuntimeError("this EventBase belongs to an asyncio event loop: "
+                           "close the loop (loop.close()), which frees the base")
+    return 0
+
+
 cdef int base_teardown(EventBase base, bint run_finalizers) except -1:
     """event_base_free: delete every event (running pending finalizers
     first), close the backend, give signals back."""
@@ -503,9 +515,12 @@ cdef class EventBase:
     def free(self):
         """event_base_free: run pending finalizers, delete every event,
         close the backend and the wake-up fd, give signals back.  Inside a
-        callback the teardown happens when loop() returns.  Idempotent."""
+        callback the teardown happens when loop() returns.  Idempotent.
+        RuntimeError for the base of an open asyncio loop (see
+        base_owned_by_loop)."""
         if self.freed:
             return
+        base_owned_by_loop(self)
         self.freed = True
         if self.running_loop:
             self.free_pending = True
@@ -516,6 +531,7 @@ cdef class EventBase:
         """event_base_free_nofinalize: free() without running finalizers."""
         if self.freed:
             return
+        base_owned_by_loop(self)
         self.freed = True
         if self.running_loop:
             self.free_pending = True

@@ -563,3 +563,76 @@ def test_reinit_in_a_forked_child_leaves_the_parents_loop_awake():
         loop.remove_signal_handler(signal.SIGUSR1)
     finally:
         loop.close()
+
+
+# -- loops dropped without close() -----------------------------------------------------
+
+def _drop_loops(loop_factory, n, with_signal=False):
+    """Make n loops and drop them; collect.  The ResourceWarnings, by
+    message start.
+
+    A selector loop is in a reference cycle (the self-pipe's reader handle
+    points back at it), so the collector finalizes it together with its
+    self-pipe sockets, in an order of its own; when the sockets go first
+    they warn "unclosed socket", and asyncio's __del__ then fails in close()
+    ("Invalid file descriptor: -1", seen on 3.12).  The sockets are held
+    here until the collection is over, so the test is about the loops."""
+    pipes = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        for i in range(n):
+            dropped = loop_factory()
+            if with_signal:
+                dropped.add_signal_handler(signal.SIGUSR1, lambda: None)
+            pipes += [dropped._ssock, dropped._csock]
+            del dropped
+        gc.collect()
+    # The loops' close() closed them.
+    assert [p.fileno() for p in pipes] == [-1] * len(pipes)
+    return [str(w.message).split(" <")[0] for w in caught
+            if issubclass(w.category, ResourceWarning)]
+
+
+def test_dropped_loops_are_collected_closed_and_warned_about(loop_factory):
+    gc.collect()
+    before = _fd_count()
+    assert _drop_loops(loop_factory, 200) == ["unclosed event loop"] * 200
+    assert _fd_count() == before
+
+
+def test_a_dropped_loop_gives_its_signals_back(loop_factory):
+    gc.collect()
+    before = _fd_count()
+    assert _drop_loops(loop_factory, 1, with_signal=True) == ["unclosed event loop"]
+    assert _fd_count() == before
+    later = loop_factory()
+    try:
+        got = later.create_future()
+        later.add_signal_handler(signal.SIGUSR1, got.set_result, "later")
+        os.kill(os.getpid(), signal.SIGUSR1)
+        assert later.run_until_complete(asyncio.wait_for(got, 10)) == "later"
+        later.remove_signal_handler(signal.SIGUSR1)
+    finally:
+        later.close()
+
+
+# -- the EventBase of a loop -----------------------------------------------------------
+
+def test_the_base_of_an_open_loop_cannot_be_freed():
+    # Freeing the engine under an open loop would leave a loop that looks
+    # open and takes call_soon; close the loop instead.
+    loop = evloop.new_event_loop()
+    base = loop.event_base
+    try:
+        for free in (base.free, base.free_nofinalize):
+            with pytest.raises(RuntimeError, match=r"close the loop"):
+                free()
+        assert not base.closed and not loop.is_closed()
+        assert loop.run_until_complete(asyncio.sleep(0, "still running")) == "still running"
+    finally:
+        loop.close()
+    assert base.closed
+    base.free()                  # idempotent once the loop is closed
+    with pytest.raises(RuntimeError, match="closed"):
+        loop.call_soon(print)
+
