@@ -113,6 +113,10 @@ def enable_debug_mode() -> None:
 def gettime_monotonic() -> float:
     """CLOCK_MONOTONIC now, in seconds (the clock the bases' timers use)."""
 
+# Engine helpers of evloop.loop's Unix servers (stat/unlink made in C).
+def _path_inode(path: str | bytes) -> int | None: ...
+def _unlink_if_inode(path: str | bytes, ino: int) -> None: ...
+
 class CommonTimeout:
     """Opaque token returned by EventBase.init_common_timeout; valid as a
     timeout only for the base that made it (ValueError elsewhere)."""

@@ -18,7 +18,6 @@ anyway, ``tests/aio`` has an ``xfail`` saying why.
 from __future__ import annotations
 
 import asyncio
-import os
 import selectors
 import socket
 import sys
@@ -71,17 +70,16 @@ if TYPE_CHECKING:
         def _make_ssl_transport(self, rawsock: socket.socket, *args: Any,
                                 server: _base_events.Server | None = None,
                                 **kwargs: Any) -> asyncio.Transport: ...
-        if sys.version_info < (3, 13):
-            # As EventLoop overrides them there; the Server they return
-            # has the private members above.
-            async def create_server(
-                    self, protocol_factory: _ProtocolFactory,
-                    host: str | Sequence[str] | None = None, port: int | None = None, *,
-                    start_serving: bool = True, **kwargs: Any) -> _StdServer: ...
-            async def create_unix_server(
-                    self, protocol_factory: _ProtocolFactory, path: StrPath | None = None, *,
-                    start_serving: bool = True, cleanup_socket: bool = True,
-                    **kwargs: Any) -> _StdServer: ...
+        # As EventLoop overrides them; the Server they return has the
+        # private members above.
+        async def create_server(
+                self, protocol_factory: _ProtocolFactory,
+                host: str | Sequence[str] | None = None, port: int | None = None, *,
+                start_serving: bool = True, **kwargs: Any) -> _StdServer: ...
+        async def create_unix_server(
+                self, protocol_factory: _ProtocolFactory, path: StrPath | None = None, *,
+                start_serving: bool = True, cleanup_socket: bool = True,
+                **kwargs: Any) -> _StdServer: ...
 else:
     from asyncio.futures import _set_result_unless_cancelled
 
@@ -234,42 +232,57 @@ class EventLoop(_evloop.Loop, _StdSelectorEventLoop):
         """TCP and Unix stream transports run on a socket Bufferevent."""
         return _evloop.StreamTransport(self, sock, protocol, waiter, extra, server)
 
-    if sys.version_info < (3, 13):
-        # Python 3.13's server features on 3.10-3.12: Server.close_clients()
-        # and abort_clients(), and create_unix_server(cleanup_socket=True)
-        # removing the socket file when the server closes.
+    # -- servers -------------------------------------------------------
+    #
+    # The stdlib builds the listening sockets and the Server; evloop asks it
+    # not to start serving and starts the server itself, so that a failure
+    # after the sockets exist (listen() refusing the backlog, a cancelled
+    # create_server) closes the sockets this call made.  asyncio leaves them
+    # to the garbage collector ("ResourceWarning: unclosed <socket ...>") on
+    # every version.  A socket passed as sock= stays open (the caller still
+    # owns it after a failed call), only unregistered.
 
-        async def create_server(self, protocol_factory: _ProtocolFactory,
-                                host: str | Sequence[str] | None = None, port: int | None = None, *,
-                                start_serving: bool = True, **kwargs: Any) -> _StdServer:
-            server = await super().create_server(protocol_factory, host, port,
-                                                 start_serving=False, **kwargs)
-            _adopt_server(server)
-            if start_serving:
-                server._start_serving()
-                # As the stdlib: one pass, so that the accept events are on.
-                await asyncio.sleep(0)
-            return server
+    async def create_server(self, protocol_factory: _ProtocolFactory,
+                            host: str | Sequence[str] | None = None, port: int | None = None, *,
+                            start_serving: bool = True, **kwargs: Any) -> _StdServer:
+        server = await super().create_server(protocol_factory, host, port,
+                                             start_serving=False, **kwargs)
+        await self._start_server(server, start_serving, kwargs.get("sock") is None)
+        return server
 
+    if sys.version_info >= (3, 13):
         async def create_unix_server(self, protocol_factory: _ProtocolFactory,
                                      path: StrPath | None = None, *, start_serving: bool = True,
-                                     cleanup_socket: bool = True,
                                      **kwargs: Any) -> _StdServer:
             server = await super().create_unix_server(protocol_factory, path,
                                                       start_serving=False, **kwargs)
-            _adopt_server(server)
-            if cleanup_socket:
-                for sock in server._sockets:
-                    name = sock.getsockname()
-                    # Not for abstract sockets; str and bytes paths both.
-                    if name and name[0] not in (0, "\x00"):
-                        try:
-                            self._unix_server_sockets[sock] = os.stat(name).st_ino
-                        except FileNotFoundError:
-                            pass
-            if start_serving:
-                server._start_serving()
-                await asyncio.sleep(0)
+            await self._start_server(server, start_serving, kwargs.get("sock") is None)
+            return server
+    else:
+        async def create_unix_server(self, protocol_factory: _ProtocolFactory,
+                                     path: StrPath | None = None, *, start_serving: bool = True,
+                                     cleanup_socket: bool = False, **kwargs: Any) -> _StdServer:
+            """As asyncio's; ``cleanup_socket`` (Python 3.13's) is accepted
+            here too, but is off by default, as these versions' asyncio
+            leaves the socket file when the server closes."""
+            server = await super().create_unix_server(protocol_factory, path,
+                                                      start_serving=False, **kwargs)
+            made = kwargs.get("sock") is None
+            try:
+                if cleanup_socket:
+                    for sock in server._sockets:
+                        name = sock.getsockname()
+                        # Not for abstract sockets; str and bytes paths both.
+                        if name and name[0] not in (0, "\x00"):
+                            # 3.13 records os.stat(path).st_ino here; the
+                            # same stat(), made in C (see _path_inode).
+                            ino = _evloop._path_inode(name)
+                            if ino is not None:
+                                self._unix_server_sockets[sock] = ino
+            except BaseException:
+                self._abandon_server(server, made)
+                raise
+            await self._start_server(server, start_serving, made)
             return server
 
         def _stop_serving(self, sock: socket.socket) -> None:
@@ -279,14 +292,34 @@ class EventLoop(_evloop.Loop, _StdSelectorEventLoop):
                 ino = self._unix_server_sockets.pop(sock)
                 try:
                     # Only the file this server made (not a newer one).
-                    if os.stat(path).st_ino == ino:
-                        os.unlink(path)
-                except FileNotFoundError:
-                    pass
+                    _evloop._unlink_if_inode(path, ino)
                 except OSError as err:
                     asyncio.log.logger.error(
                         "Unable to clean up listening UNIX socket %r: %r", path, err)
 
+    async def _start_server(self, server: _StdServer, start_serving: bool, made: bool) -> None:
+        try:
+            if sys.version_info < (3, 13):
+                # Python 3.13's Server.close_clients()/abort_clients().
+                _adopt_server(server)
+            if start_serving:
+                server._start_serving()
+                # As the stdlib: one pass, so that the accept events are on.
+                await asyncio.sleep(0)
+        except BaseException:
+            self._abandon_server(server, made)
+            raise
+
+    def _abandon_server(self, server: _StdServer, made: bool) -> None:
+        if made:
+            server.close()      # unregistered, closed (and its file cleaned up)
+            return
+        for sock in server._sockets or ():
+            self._remove_reader(sock.fileno())
+            self._unix_server_sockets.pop(sock, None)
+
+    if sys.version_info < (3, 13):
+        # 3.13's Server tracks TLS clients too (see _Server).
         def _make_ssl_transport(self, rawsock: socket.socket, *args: Any,
                                 server: _base_events.Server | None = None,
                                 **kwargs: Any) -> asyncio.Transport:

@@ -21,8 +21,16 @@
 # * add_signal_handler is a persistent SignalWatcher (EV_SIGNAL);
 # * _run_once is one pass of event_base_loop (core/base.pyx steps 2–7).
 
-import _asyncio as _casyncio
+# asyncio before _asyncio: _asyncio's module init imports asyncio, whose
+# modules import _asyncio again; if _asyncio comes first, that inner import
+# builds a second _asyncio module, asyncio.tasks binds to one instance and
+# the C Task steps record themselves in the other's bookkeeping, so
+# asyncio.current_task() is None and all_tasks() is empty in every task of
+# the process, on any loop ("Timeout should be used inside a task").  A
+# program whose first import is evloop (gunicorn resolving
+# -k evloop.workers.EvloopUvicornWorker) hit it.
 import asyncio as _asyncio
+import _asyncio as _casyncio
 import collections as _collections
 import contextvars as _contextvars
 import logging as _logging
@@ -35,6 +43,15 @@ _logger = _logging.getLogger("asyncio")
 cdef extern from "Python.h":
     int PyContext_Enter(object) except -1
     int PyContext_Exit(object) except -1
+
+cdef extern from "<sys/stat.h>" nogil:
+    ctypedef unsigned long c_ino_t "ino_t"
+    cdef struct c_stat_t "stat":
+        c_ino_t st_ino
+    int c_stat "stat" (const char *path, c_stat_t *buf)
+
+cdef extern from "<unistd.h>" nogil:
+    int c_unlink "unlink" (const char *path)
 
 
 cdef object _copy_context = _contextvars.copy_context
@@ -257,23 +274,27 @@ cdef class SignalWatcher(Event):
         return 0
 
 
-def _event_exception(base, event, exc):
+def _event_exception(EventBase base, event, exc):
     """EventBase exception handler of a loop's base: libevent-face
     callbacks that raise go to the asyncio exception handler."""
-    loop = _loop_of_base.get(id(base))
-    if loop is None:
+    if base.aio_loop == NULL:
         raise exc
-    loop.call_exception_handler({
+    (<object>base.aio_loop).call_exception_handler({
         "message": f"Exception in event callback {event!r}",
         "exception": exc,
     })
 
 
-_loop_of_base = {}
-
-
+@cython.no_gc_clear
 cdef class Loop:
-    """The compiled engine of evloop.EventLoop; see the module comment."""
+    """The compiled engine of evloop.EventLoop; see the module comment.
+
+    The base points back at its loop with a borrowed pointer
+    (EventBase.aio_loop, for the exception handler and free()'s refusal),
+    so nothing global holds a loop: a loop nobody references is collected
+    and asyncio's __del__ warns "unclosed event loop" and closes it.  The
+    pointer is cleared when the loop closes and in __dealloc__ (no_gc_clear
+    keeps self.base until then: the base may outlive the loop)."""
 
     def __cinit__(self, *args, **kwargs):
         cdef EventConfig cfg = kwargs.get("config")
@@ -297,8 +318,12 @@ cdef class Loop:
         ev.pri = 1
         ev.loop = self
         self.ready_ev = ev
-        _loop_of_base[id(self.base)] = self
+        self.base.aio_loop = <PyObject *>self
         self.base.set_exception_handler(_event_exception)
+
+    def __dealloc__(self):
+        if self.base is not None and self.base.aio_loop == <PyObject *>self:
+            self.base.aio_loop = NULL
 
     # asyncio's private state, as C fields (BaseEventLoop reads and writes
     # these attributes).
@@ -672,9 +697,51 @@ cdef class Loop:
                     w.h = None
             table.clear()
         self.ready_q.clear()
-        _loop_of_base.pop(id(self.base), None)
+        self.base.aio_loop = NULL
         self.base.free()
 
 
 def _noop_cb(fd, what, arg):
     pass
+
+
+# create_unix_server(cleanup_socket=True) on Python 3.10-3.12 (evloop/loop.py).
+# Python 3.13's asyncio records os.stat(path).st_ino when the server is made
+# and, in _stop_serving, unlinks the path if it still has that inode.  These
+# are the same stat() and unlink() system calls, made in C: tools that flag
+# blocking calls on the event loop thread by patching os.stat/os.unlink
+# (blockbuster) excuse asyncio's own calls by function name, and would flag
+# the same calls from evloop/loop.py.
+
+def _path_inode(path):
+    """The inode of the file at path, or None if there is none (asyncio's
+    FileNotFoundError case); OSError otherwise."""
+    cdef bytes p = _os.fsencode(path)
+    cdef const char *cp = p
+    cdef c_stat_t st
+    cdef int r, err = 0
+    with nogil:
+        r = c_stat(cp, &st)
+        if r != 0:
+            err = errno
+    if r == 0:
+        return st.st_ino
+    if err == ENOENT:
+        return None
+    raise OSError(err, _os.strerror(err), path)
+
+
+def _unlink_if_inode(path, ino):
+    """Remove the file at path if it is still inode ino (a socket file made
+    by this server, not one that replaced it); nothing if it is gone."""
+    cdef bytes p = _os.fsencode(path)
+    cdef const char *cp = p
+    cdef int r, err = 0
+    if _path_inode(path) != ino:
+        return
+    with nogil:
+        r = c_unlink(cp)
+        if r != 0:
+            err = errno
+    if r != 0 and err != ENOENT:
+        raise OSError(err, _os.strerror(err), path)

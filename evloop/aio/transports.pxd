@@ -20,9 +20,13 @@ cdef class StreamTransport(Bufferevent):
     cdef Py_ssize_t high_water       # pause_writing above this
     cdef Py_ssize_t low_water        # resume_writing at or below this
     cdef object empty_waiter         # sendfile: future set when output drains
+    cdef object read_ctx             # Context of the read callbacks (asyncio's reader handle's)
+    cdef object write_ctx            # Context of the write callbacks (asyncio's writer handle's)
     cdef dict __dict__               # for the stdlib's ad-hoc attributes
 
     cdef int _set_protocol_c(self, object protocol) except -1
+    cdef int _read_ready_c(self, int res) except -1
+    cdef int _write_drained(self) except -1
     cdef int _read_ready_on_eof(self) except -1
     cdef int _stream_feed(self, Py_ssize_t n) except -1
     cdef Py_ssize_t _sent(self, Py_ssize_t n) except -2

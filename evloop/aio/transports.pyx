@@ -20,6 +20,23 @@
 # asyncio's fast path) and queues only the rest, so the output Evbuffer
 # (and its writev() of up to 64 chunks) is used only under back-pressure.
 #
+# Contexts (contextvars): asyncio runs a transport's protocol callbacks in
+# the contexts of the loop handles that call them, and evloop keeps the same
+# contexts without the handles (the same on 3.10-3.13: selector_events.py
+# passes no context, so each handle copies the current one):
+# * connection_made: call_soon from __init__ (a copy of the context that
+#   made the transport: the create_connection caller's, or the accepting
+#   task's, which copied the one create_server/start_serving ran in);
+# * data_received, get_buffer, buffer_updated, eof_received (and what they
+#   call: pause_writing, close): the reader handle's context, copied when
+#   reading starts (_start_reading, itself run by call_soon) and again by
+#   each resume_reading() -- read_ctx;
+# * resume_writing, and connection_lost once the output drains after
+#   close(): the writer handle's context, copied by the write() that queued
+#   data into an empty buffer -- write_ctx;
+# * pause_writing: inside write(), the caller's; connection_lost after
+#   close()/abort(): call_soon from there, a copy of the caller's.
+#
 # The rest follows asyncio's _SelectorSocketTransport method by method
 # (same names, same messages), so protocols see the same calls in the same
 # order.  Difference from asyncio: the transport is not an instance of
@@ -127,6 +144,9 @@ cdef class StreamTransport(Bufferevent):
 
     def _start_reading(self):
         if not self.closing and not self.paused and not self.freed:
+            # asyncio's call_soon(_add_reader): the reader handle copies
+            # the context this runs in (see the module comment).
+            self.read_ctx = _copy_context()
             self.enabled |= C_EV_READ
             self._enable_impl(C_EV_READ)
 
@@ -209,12 +229,25 @@ cdef class StreamTransport(Bufferevent):
         if self.closing or not self.paused:
             return
         self.paused = False
+        # asyncio adds a new reader handle: the caller's context, copied.
+        self.read_ctx = _copy_context()
         self.enabled |= C_EV_READ
         self._enable_impl(C_EV_READ)
 
     # -- reading ---------------------------------------------------------
 
     cdef int _socket_read(self, int res) except -1:
+        # asyncio's _read_ready runs in its reader handle's context.
+        cdef object ctx = self.read_ctx
+        if ctx is None:
+            return self._read_ready_c(res)
+        PyContext_Enter(ctx)
+        try:
+            return self._read_ready_c(res)
+        finally:
+            PyContext_Exit(ctx)
+
+    cdef int _read_ready_c(self, int res) except -1:
         cdef ssize_t n
         cdef Py_buffer view
         cdef int err
@@ -356,6 +389,8 @@ cdef class StreamTransport(Bufferevent):
                     return
                 if n == view.len:
                     return
+                # asyncio adds its writer handle here: this context, copied.
+                self.write_ctx = _copy_context()
             else:
                 n = 0
             # Queue the rest; the output callback starts the write event.
@@ -410,6 +445,7 @@ cdef class StreamTransport(Bufferevent):
                 return
             if n == total:
                 return
+            self.write_ctx = _copy_context()   # the writer handle's (see write())
             self.enabled |= C_EV_WRITE
             skip = n
             for i in range(nbuf):
@@ -480,7 +516,19 @@ cdef class StreamTransport(Bufferevent):
         return 0
 
     cdef int _run_writecb(self, int options) except -1:
-        # Output drained to the low water mark (see the module comment).
+        # Output drained to the low water mark (see the module comment);
+        # asyncio's _write_ready runs in its writer handle's context.
+        cdef object ctx = self.write_ctx
+        if ctx is not None:
+            PyContext_Enter(ctx)
+        try:
+            self._write_drained()
+        finally:
+            if ctx is not None:
+                PyContext_Exit(ctx)
+        return 0
+
+    cdef int _write_drained(self) except -1:
         self._maybe_resume_protocol()
         if self.output.total_len == 0 and not self.freed:
             if self.empty_waiter is not None:
@@ -498,12 +546,21 @@ cdef class StreamTransport(Bufferevent):
         return 0
 
     cdef int _run_eventcb(self, int what, int options) except -1:
-        if what & C_BEV_EVENT_ERROR:
-            err = self.last_error
-            self._fatal_error_c(OSError(err, _os.strerror(err)),
-                                "Fatal write error on socket transport")
-        elif what & C_BEV_EVENT_EOF:
-            self._force_close_c(None)
+        # Only the write path reports events here (reads are _socket_read's):
+        # asyncio's _write_ready fails in its writer handle's context.
+        cdef object ctx = self.write_ctx
+        if ctx is not None:
+            PyContext_Enter(ctx)
+        try:
+            if what & C_BEV_EVENT_ERROR:
+                err = self.last_error
+                self._fatal_error_c(OSError(err, _os.strerror(err)),
+                                    "Fatal write error on socket transport")
+            elif what & C_BEV_EVENT_EOF:
+                self._force_close_c(None)
+        finally:
+            if ctx is not None:
+                PyContext_Exit(ctx)
         return 0
 
     # -- closing ---------------------------------------------------------
@@ -575,6 +632,7 @@ cdef class StreamTransport(Bufferevent):
                 self.sock = None
             self.protocol = None
             self.proto_data_received = self.proto_get_buffer = self.proto_buffer_updated = None
+            self.read_ctx = self.write_ctx = None
             server = self.server
             self.server = None
             if server is not None:

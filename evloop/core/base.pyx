@@ -330,6 +330,18 @@ cdef int base_loop(EventBase base, int flags) except -2:
     return retval
 
 
+cdef int base_owned_by_loop(EventBase base) except -1:
+    """free() is refused while an asyncio loop (evloop.EventLoop) is built
+    on the base: the loop's transports, self-pipe, signal handlers and
+    executor live on it, and a loop whose engine vanished under it would
+    still look open and accept call_soon.  asyncio users close loops, not
+    their selectors; loop.close() frees the base."""
+    if base.aio_loop != NULL:
+        raise RuntimeError("this EventBase belongs to an asyncio event loop: "
+                           "close the loop (loop.close()), which frees the base")
+    return 0
+
+
 cdef int base_teardown(EventBase base, bint run_finalizers) except -1:
     """event_base_free: delete every event (running pending finalizers
     first), close the backend, give signals back."""
@@ -503,9 +515,12 @@ cdef class EventBase:
     def free(self):
         """event_base_free: run pending finalizers, delete every event,
         close the backend and the wake-up fd, give signals back.  Inside a
-        callback the teardown happens when loop() returns.  Idempotent."""
+        callback the teardown happens when loop() returns.  Idempotent.
+        RuntimeError for the base of an open asyncio loop (see
+        base_owned_by_loop)."""
         if self.freed:
             return
+        base_owned_by_loop(self)
         self.freed = True
         if self.running_loop:
             self.free_pending = True
@@ -516,6 +531,7 @@ cdef class EventBase:
         """event_base_free_nofinalize: free() without running finalizers."""
         if self.freed:
             return
+        base_owned_by_loop(self)
         self.freed = True
         if self.running_loop:
             self.free_pending = True
@@ -551,10 +567,24 @@ cdef class EventBase:
         """event_reinit: after os.fork(), give the base kernel objects of
         its own (a new epoll instance, wake-up fd and signal socketpair) and
         register every inserted event again."""
-        cdef Backend nb
+        cdef Backend nb, old_backend
         self._check("reinit")
         if self.running_loop:
             raise RuntimeError("cannot reinit while the loop runs")
+        if self.backend.need_reinit:
+            # After fork() the epoll instance is still the parent's too:
+            # deleting the internal events from it would delete the
+            # parent's registrations of its wake-up fd and signal socket
+            # (the kernel keys them by open file, which both processes
+            # share), and the parent would silently stop waking up.
+            # libevent's event_reinit sets base->evsel to nil_eventop while
+            # it deletes them; here the new backend takes over first, so
+            # the deletions reach a fresh, empty instance instead.
+            nb = new_backend(self.backend.name)
+            nb.init()
+            old_backend = self.backend
+            self.backend = nb
+            old_backend.close()
         # Detach the internal events from the old descriptors first.
         if self.notify_ev is not None:
             event_del_nolock(self, self.notify_ev, True)
@@ -569,11 +599,6 @@ cdef class EventBase:
             self.sig_sock_r.close()
             self.sig_sock_w.close()
             self.sig_sock_r = self.sig_sock_w = None
-        if self.backend.need_reinit:
-            nb = new_backend(self.backend.name)
-            nb.init()
-            self.backend.close()
-            self.backend = nb
         evmap_reinit(self)
         self.notify_pending = False
         self._make_notifiable()

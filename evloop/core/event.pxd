@@ -148,6 +148,9 @@ cdef class EventBase:
     cdef object sig_old_wakeup   # wakeup fd before we claimed signals
     cdef dict sig_old_handlers   # signum -> handler before our own
     cdef int nsig_events         # signal events inserted in this base
+    cdef PyObject *aio_loop      # the asyncio Loop built on this base (borrowed:
+                                 # aio/loop.pyx sets it and clears it when the
+                                 # loop closes or dies), or NULL
     cdef object __weakref__
 
     cdef int _check(self, str what) except -1

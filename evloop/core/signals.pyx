@@ -108,6 +108,11 @@ cdef int sig_install(EventBase base, int sig) except -1:
 
 cdef int sig_restore(EventBase base, int sig) except -1:
     old = base.sig_old_handlers.pop(sig, None)
+    if sig_owner != NULL and sig_owner != <PyObject *>base:
+        # A base inherited through fork() that another base has replaced
+        # as the owner (see _sig_after_fork_child): the handlers are the
+        # new owner's now.
+        return 0
     if old is None:
         old = _signal.SIG_DFL
     try:
@@ -115,3 +120,32 @@ cdef int sig_restore(EventBase base, int sig) except -1:
     except (ValueError, OSError):
         pass
     return 0
+
+
+def _sig_after_fork_child():
+    """os.register_at_fork(after_in_child=...): in a forked child, no base
+    owns the signals.  The owner's socketpair is shared with the parent,
+    whose base would read the bytes of the child's signals, and a new base
+    of the child could not claim the signals from a base the child cannot
+    run.  asyncio resets the wake-up fd in a forked child the same way
+    (Python 3.12+, asyncio/events.py on_fork); the Python-level handlers
+    stay, as asyncio's do.  A base that keeps its signal events in the
+    child calls reinit(), which claims them again with a socketpair of its
+    own (libevent's rule: event_reinit after fork)."""
+    global sig_owner
+    cdef EventBase owner
+    if sig_owner == NULL:
+        return
+    owner = <EventBase>sig_owner
+    sig_owner = NULL
+    if owner.sig_sock_w is None:
+        return
+    try:
+        cur = _signal.set_wakeup_fd(-1)
+        if cur != owner.sig_sock_w.fileno():
+            _signal.set_wakeup_fd(cur)   # not ours: leave it
+    except (ValueError, OSError):
+        pass
+
+
+_os.register_at_fork(after_in_child=_sig_after_fork_child)
