@@ -159,7 +159,7 @@ def render(files, out, title=None):
     widths = [sum(len(b) for _, b in g) + len(g) for g, _ in panels]
     fig, axes = plt.subplots(1, len(panels), figsize=(max(6.0, 0.42 * sum(widths) + 2), 4.2),
                              gridspec_kw={"width_ratios": widths}, squeeze=False)
-    for ax, (groups, ref) in zip(axes[0], panels):
+    for ax, (groups, ref) in zip(axes[0], panels, strict=True):
         draw(ax, sorted(groups, key=_order), ref)
     fig.suptitle(title or "evloop's cost per operation relative to uvloop and C libevent",
                  fontsize=10)

@@ -17,7 +17,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(HERE, "_ext"))
 
-import evloop
+import evloop  # noqa: E402 (the in-tree package, found through sys.path above)
 
 project = "evloop"
 author = "The evloop developers"

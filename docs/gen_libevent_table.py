@@ -154,7 +154,7 @@ class Analyzer:
                     if isinstance(tgt, ast.Name):
                         pairs = [(tgt, n.value)]
                     elif isinstance(tgt, ast.Tuple) and isinstance(n.value, ast.Tuple):
-                        pairs = list(zip(tgt.elts, n.value.elts))
+                        pairs = list(zip(tgt.elts, n.value.elts, strict=False))
                     for t, v in pairs:
                         if isinstance(t, ast.Name):
                             cls = type_of(v)
@@ -188,6 +188,17 @@ class Analyzer:
                     for kw in n.keywords:
                         skip |= {id(x) for x in ast.walk(kw.value)}
 
+        # annotations (``cfg: EventConfig | None``) name classes, use nothing
+        annotations = set()
+        for n in ast.walk(node):
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                every = n.args.posonlyargs + n.args.args + n.args.kwonlyargs + [
+                    a for a in (n.args.vararg, n.args.kwarg) if a is not None]
+                for ann in [a.annotation for a in every] + [n.returns]:
+                    if ann is not None:
+                        annotations |= {id(x) for x in ast.walk(ann)}
+            elif isinstance(n, ast.AnnAssign):
+                annotations |= {id(x) for x in ast.walk(n.annotation)}
         # the ``x.m`` of a call ``x.m()`` is a call, not a property read
         skip |= {id(n.func) for n in ast.walk(node) if isinstance(n, ast.Call)}
         skip_reads = set(skip)
@@ -196,6 +207,8 @@ class Analyzer:
                 skip_reads |= {id(a) for a in n.func.args}  # getattr(b, "x", b.free)()
 
         for n in ast.walk(node):
+            if id(n) in annotations:
+                continue
             if id(n) in skip and isinstance(n, (ast.Call, ast.Attribute)):
                 continue  # seen with the call that contains it, or an error value
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in types:
@@ -253,7 +266,8 @@ class Analyzer:
                 # this call passes; what it calls on untyped things counts
                 # only if it was handed evloop objects
                 sub_params = [a.arg for a in self.tree(target).args.args]
-                sub_types = {p: type_of(a) for p, a in zip(sub_params, n.args) if type_of(a)}
+                sub_types = {p: type_of(a) for p, a in zip(sub_params, n.args, strict=False)
+                             if type_of(a)}
                 sub = self.analyze(target, depth + 1, sub_types, seen)
                 if not sub_types:
                     sub["unknown"] = []

@@ -167,10 +167,10 @@ def _format(fn, names, runtime_default, skip_first):
     args = fn.args
     positional = args.posonlyargs + args.args
     defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
-    params = list(zip(positional, defaults))
+    params = list(zip(positional, defaults, strict=True))
     if skip_first and params:
         params = params[1:]
-    kwonly = list(zip(args.kwonlyargs, args.kw_defaults))
+    kwonly = list(zip(args.kwonlyargs, args.kw_defaults, strict=True))
     wanted = [a.arg for a, _ in params] + ([args.vararg.arg] if args.vararg else []) \
         + [a.arg for a, _ in kwonly] + ([args.kwarg.arg] if args.kwarg else [])
     if names is not None and wanted != names:
