@@ -29,6 +29,7 @@ import ast
 import inspect
 import os
 import re
+import sys
 from pathlib import Path
 
 from docutils import nodes
@@ -57,11 +58,11 @@ class Stub:
         self.docstring = ast.get_docstring(tree) or ""
         self.functions = {}   # "name" or "Class.name" -> FunctionDef
         self.attributes = {}  # "Class.name" -> (annotation, docstring or "")
-        for node in tree.body:
+        for node in _version_body(tree.body):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.functions[node.name] = node
             elif isinstance(node, ast.ClassDef):
-                for item in node.body:
+                for item in _version_body(node.body):
                     key = f"{node.name}.{getattr(item, 'name', '')}"
                     if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                         if any(_decorator(d) == "property" for d in item.decorator_list):
@@ -82,6 +83,24 @@ class Stub:
             if m:
                 out[m.group(1)] = (m.group(2) or "").strip()
         return out
+
+
+def _version_body(body):
+    """The statements of ``body`` with ``if sys.version_info ...:`` blocks
+    resolved for the running Python, as a type checker reads a stub."""
+    out = []
+    for node in body:
+        if isinstance(node, ast.If):
+            try:
+                taken = eval(compile(ast.Expression(node.test), STUB.name, "eval"),
+                             {"__builtins__": {}, "sys": sys})
+            except Exception:  # not a version test: keep both branches
+                out += _version_body(node.body) + _version_body(node.orelse)
+                continue
+            out += _version_body(node.body if taken else node.orelse)
+        else:
+            out.append(node)
+    return out
 
 
 def _decorator(node):
