@@ -18,7 +18,7 @@ EXT     := evloop/.built-stamp
 
 .PHONY: all demo test test-suite test-debug-mode test-packaging build debug bench bench-echo bench-overhead \
 	bench-bufferevent bench-aiohttp bench-all clean distclean sysdeps sysdeps-bench deps \
-	demo-deps test-all test-latest upgrade-deps dist fuzz
+	demo-deps test-all test-latest upgrade-deps dist fuzz docs
 
 all: build
 
@@ -72,6 +72,11 @@ test-debug-mode: build deps
 # venv and runs tests/packaging/smoke.py outside the tree (tools/dist.py).
 test-packaging: deps
 	$(PY) -m pytest -o faulthandler_timeout=1800 -m packaging tests/packaging $(PYTEST_ARGS)
+
+# `make docs`: the HTML documentation in build/docs/html (Sphinx + MyST,
+# offline, warnings are errors; tests/test_docs.py runs the same build).
+docs: build deps
+	$(PY) -m sphinx -W --keep-going -b html -d build/docs/doctrees docs build/docs/html
 
 # Longer runs of the stateful fuzzers (a few seconds' worth run in `make test`).
 fuzz: build deps

@@ -41,7 +41,7 @@ def test_mypy_strict():
 def test_ruff():
     pytest.importorskip("ruff", reason="ruff is in requirements-dev.txt")
     rc, output = run_tool("ruff", "check", "--no-cache", "evloop", "tests", "bench",
-                          "examples", "tools")
+                          "examples", "tools", "docs")
     assert rc == 0, "ruff found errors:\n" + output
 
 

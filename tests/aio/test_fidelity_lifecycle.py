@@ -580,7 +580,7 @@ def _drop_loops(loop_factory, n, with_signal=False):
     pipes = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ResourceWarning)
-        for i in range(n):
+        for _ in range(n):
             dropped = loop_factory()
             if with_signal:
                 dropped.add_signal_handler(signal.SIGUSR1, lambda: None)
