@@ -214,6 +214,10 @@ class EventBase:
         finalizers."""
     @property
     def closed(self) -> bool: ...
+    def _validate(self) -> None:
+        """Check the C structures' invariants (timer heap, active queues,
+        evmap, pinned events, counters); AssertionError naming the first
+        one broken.  For tests."""
     def __enter__(self) -> "EventBase": ...
     def __exit__(self, *exc: Any) -> None: ...
 

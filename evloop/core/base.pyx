@@ -814,6 +814,153 @@ cdef class EventBase:
                 p = ev.act_next
         return out
 
+    def _validate(self):
+        """Check the invariants of the base's C structures; AssertionError
+        (raised explicitly, so also under -O) naming the first one broken.
+        The tests call it after every step (libevent's regress tests call
+        event_base_assert_ok_ the same way): every pointer in the timer
+        heap, the common-timeout lists, the active queues and the evmap is
+        an event of this base that is pinned and whose state bits say it
+        is there, exactly once; the heap is ordered; the counters match."""
+        cdef Py_ssize_t i
+        cdef int fd, q, nread, nwrite, nclose, nyield, nsig
+        cdef int n_timeout = 0, n_active = 0, n_io = 0, n_sig = 0, n_count = 0
+        cdef PyObject *p
+        cdef PyObject *prevp
+        cdef Event ev
+        cdef CommonTimeout tok
+        cdef EvmapEntry *ent
+        if self.backend is None:
+            return              # never initialised: nothing was allocated
+        pinned = self.pinned
+
+        def check_pinned(Event e, str where):
+            if e.base is not self:
+                raise AssertionError(f"{where}: {e!r} belongs to another base")
+            if e not in pinned:
+                raise AssertionError(f"{where}: {e!r} is not pinned (nothing keeps it alive)")
+
+        # the timer heap
+        if self.heap_n < 0 or self.heap_n > self.heap_cap:
+            raise AssertionError(f"heap_n {self.heap_n} out of 0..{self.heap_cap}")
+        for i in range(self.heap_n):
+            if self.heap[i] is NULL:
+                raise AssertionError(f"heap[{i}] is NULL")
+            ev = <Event>self.heap[i]
+            check_pinned(ev, f"heap[{i}]")
+            if ev.heap_idx != i:
+                raise AssertionError(f"heap[{i}]: {ev!r} has heap_idx {ev.heap_idx}")
+            if not (ev.flags & C_EVLIST_TIMEOUT):
+                raise AssertionError(f"heap[{i}]: {ev!r} is in the heap without EVLIST_TIMEOUT")
+            if ev.ct_in is not None:
+                raise AssertionError(f"heap[{i}]: {ev!r} is also in a common-timeout list")
+            if i and heap_greater(self.heap[(i - 1) // 2], self.heap[i]):
+                raise AssertionError(f"heap order broken at {i}")
+            n_timeout += 1
+        # the common-timeout lists
+        for tok in self.common_timeouts:
+            p = tok.head
+            prevp = NULL
+            while p is not NULL:
+                ev = <Event>p
+                check_pinned(ev, f"common timeout {tok!r}")
+                if ev.ct_in is not tok or ev.ct_prev != prevp:
+                    raise AssertionError(f"common timeout {tok!r}: broken links at {ev!r}")
+                if ev.heap_idx != -1 or not (ev.flags & C_EVLIST_TIMEOUT):
+                    raise AssertionError(f"common timeout {tok!r}: {ev!r} has the wrong state")
+                if prevp is not NULL and (<Event>prevp).timeout_ns > ev.timeout_ns:
+                    raise AssertionError(f"common timeout {tok!r}: deadlines out of order")
+                n_timeout += 1
+                prevp = p
+                p = ev.ct_next
+            if tok.tail != prevp:
+                raise AssertionError(f"common timeout {tok!r}: tail is not the last event")
+        # the active queues and the "next pass" queue
+        for q in range(self.nqueues + 1):
+            p = self.queues[q].head if q < self.nqueues else self.later.head
+            prevp = NULL
+            while p is not NULL:
+                ev = <Event>p
+                check_pinned(ev, f"active queue {q}")
+                if ev.act_prev != prevp:
+                    raise AssertionError(f"active queue {q}: broken links at {ev!r}")
+                if q < self.nqueues:
+                    if not (ev.flags & C_EVLIST_ACTIVE) or ev.flags & C_EVLIST_ACTIVE_LATER \
+                            or ev.pri != q:
+                        raise AssertionError(f"active queue {q}: {ev!r} has the wrong state")
+                elif not (ev.flags & C_EVLIST_ACTIVE_LATER) or ev.flags & C_EVLIST_ACTIVE:
+                    raise AssertionError(f"later queue: {ev!r} has the wrong state")
+                n_active += 1
+                prevp = p
+                p = ev.act_next
+            if (self.queues[q].tail if q < self.nqueues else self.later.tail) != prevp:
+                raise AssertionError(f"active queue {q}: tail is not the last event")
+        if n_active != self.event_count_active:
+            raise AssertionError(f"{n_active} events in the active queues, "
+                                 f"event_count_active is {self.event_count_active}")
+        # the evmap: fds, then signals
+        for fd in range(self.io_map_size + NSIG_MAX):
+            if fd < self.io_map_size:
+                ent = &self.io_map[fd]
+            elif self.sig_map is not NULL:
+                ent = &self.sig_map[fd - self.io_map_size]
+            else:
+                break
+            p = ent.head
+            prevp = NULL
+            nread = nwrite = nclose = nyield = nsig = 0
+            while p is not NULL:
+                ev = <Event>p
+                check_pinned(ev, f"evmap slot {fd}")
+                if ev.io_prev != prevp or not (ev.flags & C_EVLIST_INSERTED):
+                    raise AssertionError(f"evmap slot {fd}: {ev!r} has the wrong state or links")
+                if fd < self.io_map_size:
+                    if ev.fd != fd or not (ev.events & C_EV_IO):
+                        raise AssertionError(f"io_map[{fd}] holds {ev!r}")
+                    nread += (ev.events & C_EV_READ) != 0
+                    nwrite += (ev.events & C_EV_WRITE) != 0
+                    nclose += (ev.events & C_EV_CLOSED) != 0
+                    nyield += ev.fd_yield
+                    n_io += 1
+                else:
+                    if ev.fd != fd - self.io_map_size or not (ev.events & C_EV_SIGNAL):
+                        raise AssertionError(f"sig_map[{fd - self.io_map_size}] holds {ev!r}")
+                    nsig += 1
+                    n_sig += 1
+                prevp = p
+                p = ev.io_next
+            if (nread, nwrite, nclose, nyield, nsig) != (ent.nread, ent.nwrite, ent.nclose,
+                                                         ent.nyield, ent.nsig):
+                raise AssertionError(f"evmap slot {fd}: counts {(ent.nread, ent.nwrite, ent.nclose, ent.nyield, ent.nsig)} "
+                                     f"but {(nread, nwrite, nclose, nyield, nsig)} events")
+        if n_sig != self.nsig_events:
+            raise AssertionError(f"{n_sig} signal events in the map, nsig_events is {self.nsig_events}")
+        # every pinned event is somewhere, and only where its bits say
+        want_timeout = want_active = want_io = want_sig = 0
+        for ev in pinned:
+            if not (ev.flags & C_EVLIST_HELD):
+                raise AssertionError(f"{ev!r} is pinned but neither pending nor active")
+            if ev.base is not self:
+                raise AssertionError(f"{ev!r} is pinned by another base")
+            want_timeout += (ev.flags & C_EVLIST_TIMEOUT) != 0
+            want_active += (ev.flags & (C_EVLIST_ACTIVE | C_EVLIST_ACTIVE_LATER)) != 0
+            if ev.flags & C_EVLIST_INSERTED:
+                if ev.events & C_EV_IO:
+                    want_io += 1
+                else:
+                    want_sig += 1
+            if not (ev.flags & C_EVLIST_INTERNAL):
+                n_count += ((ev.flags & C_EVLIST_TIMEOUT) != 0) + \
+                    ((ev.flags & C_EVLIST_INSERTED) != 0) + \
+                    ((ev.flags & (C_EVLIST_ACTIVE | C_EVLIST_ACTIVE_LATER)) != 0)
+        found = (n_timeout, n_active, n_io, n_sig)
+        wanted = (want_timeout, want_active, want_io, want_sig)
+        if found != wanted:
+            raise AssertionError(f"(timers, active, fd, signal) events: {found} in the structures, "
+                                 f"{wanted} by their state bits")
+        if n_count != self.event_count:
+            raise AssertionError(f"event_count is {self.event_count}, the events count {n_count}")
+
     def foreach_event(self, fn, arg=None):
         """event_base_foreach_event: fn(base, event, arg) for every event;
         a truthy return stops the walk and is returned (else 0)."""

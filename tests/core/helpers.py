@@ -5,7 +5,11 @@ They play the role of the little callbacks of libevent's ``test/regress.c``
 ``what``, in which order, so a test can assert on the *order* of callbacks
 rather than on wall-clock time.
 """
+import os
 import socket
+import subprocess
+import sys
+import textwrap
 
 import pytest
 
@@ -104,3 +108,25 @@ def same_now(base, arm):
     The arming timer itself is due at once and runs before anything armed.
     """
     evloop.Event.timer(base, lambda fd, what, arg: arm()).add(0)
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def run_isolated(code, timeout=60):
+    """Run ``code`` in a fresh interpreter on the in-tree evloop and return
+    its stdout.  For scenarios that used to crash or hang the process: a
+    regression then fails this one test (non-zero exit, signal, or the
+    timeout) instead of taking pytest down with it."""
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    try:
+        res = subprocess.run([sys.executable, "-c", textwrap.dedent(code)],
+                             capture_output=True, text=True, env=env, cwd=ROOT,
+                             timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"the scenario hung (killed after {timeout}s); "
+                    f"output so far: {exc.stdout!r} {exc.stderr!r}")
+    if res.returncode != 0:
+        pytest.fail(f"the scenario failed with exit status {res.returncode}:\n"
+                    f"{res.stdout}\n{res.stderr}")
+    return res.stdout
