@@ -149,8 +149,10 @@ class EventBase:
     ``EVENT_BASE_FLAG_IGNORE_ENV``).  OSError if no backend qualifies
     (libevent returns NULL).  Usable as a context manager (free() on exit).
     """
-    def __init__(self, config: Optional[EventConfig] = None) -> None: ...
-    def get_method(self) -> str: ...
+    def __init__(self, config: Optional[EventConfig] = None) -> None:
+        """RuntimeError if called again (also after free())."""
+    def get_method(self) -> str:
+        """RuntimeError on a base that was never initialised."""
     @property
     def method(self) -> str: ...
     def get_features(self) -> int: ...
@@ -228,7 +230,8 @@ class Event:
     is a combination of EV_TIMEOUT/READ/WRITE/SIGNAL/PERSIST/ET/CLOSED/
     FINALIZE (ValueError otherwise, and for EV_SIGNAL with READ/WRITE/CLOSED).
     """
-    def __init__(self, base: EventBase, fd: Any, what: int, callback: EventCallback, arg: Any = None) -> None: ...
+    def __init__(self, base: EventBase, fd: Any, what: int, callback: EventCallback, arg: Any = None) -> None:
+        """event_new; called again, it is assign() (same checks)."""
     @classmethod
     def timer(cls, base: EventBase, callback: EventCallback, arg: Any = None) -> "Event":
         """evtimer_new: Event(base, -1, 0, callback, arg)."""
@@ -236,7 +239,9 @@ class Event:
     def signal(cls, base: EventBase, signum: int, callback: EventCallback, arg: Any = None) -> "Event":
         """evsignal_new: Event(base, signum, EV_SIGNAL|EV_PERSIST, ...)."""
     def assign(self, base: EventBase, fd: Any, what: int, callback: EventCallback, arg: Any = None) -> None:
-        """event_assign.  RuntimeError if the event is pending or active."""
+        """event_assign.  RuntimeError if the event is pending, active or
+        being finalized, or is one of evloop's own (a Bufferevent's, a
+        Listener's, an asyncio handle)."""
     def add(self, timeout: Timeout = None) -> None:
         """event_add.  ``None`` keeps an existing deadline.  RuntimeError on a
         freed event or base; OSError if the backend refuses the fd (EBADF,
@@ -290,7 +295,8 @@ Position = Union[None, int, "EvbufferPtr"]
 class EvbufferPtr:
     """struct evbuffer_ptr: a position (``pos``, -1 when a search found
     nothing).  It keeps naming the same offset after the buffer changes."""
-    def __init__(self, pos: int = -1) -> None: ...
+    def __init__(self, pos: int = -1) -> None:
+        """Called again, it moves the pointer to ``pos``."""
     @property
     def pos(self) -> int: ...
 
@@ -399,7 +405,9 @@ FilterFn = Callable[["Evbuffer", "Evbuffer", int, int], int]
 class TokenBucketCfg:
     """ev_token_bucket_cfg_new; ValueError naming the argument for a rate or
     burst < 1 or > EV_RATE_LIMIT_MAX, a rate above its burst, a negative
-    tick_len.  A tick_len under 1 ms means 1 s."""
+    tick_len.  A tick_len under 1 ms means 1 s.  Immutable: a second
+    __init__ raises RuntimeError, and one never initialised is refused
+    (ValueError) wherever a cfg is taken."""
     read_rate: int
     read_burst: int
     write_rate: int

@@ -372,6 +372,21 @@ cdef int base_teardown(EventBase base, bint run_finalizers) except -1:
     return 0
 
 
+cdef int base_make_notifiable(EventBase base) except -1:
+    """evthread_make_base_notifiable: an eventfd whose read event wakes
+    the backend when another thread changes the base."""
+    cdef int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)
+    cdef Event ev
+    if fd == -1:
+        raise OSError(errno, f"eventfd: {_os.strerror(errno)}")
+    base.notify_fd = fd
+    ev = Event.__new__(Event)
+    event_assign_internal(ev, base, fd, C_EV_READ | C_EV_PERSIST, base._notify_cb)
+    event_add_nolock(base, ev, 0, False, False)
+    base.notify_ev = ev
+    return 0
+
+
 cdef class EventBase:
     """event_base: a loop dispatching events over one backend.
 
@@ -406,8 +421,14 @@ cdef class EventBase:
     def __init__(self, EventConfig config=None):
         global any_base_created
         cdef int flags = config.flags if config is not None else 0
-        if not self.freed:
-            raise RuntimeError("EventBase.__init__ called twice")
+        if self.backend is not None:
+            # Once a backend was chosen the base owns descriptors and C
+            # memory; a second __init__ (also after free(), which keeps the
+            # freed structures until the object dies) would leak them and
+            # revive a base whose events were all deleted.  Only a base whose
+            # first __init__ failed before choosing a backend (no state yet)
+            # may be initialised again.
+            raise RuntimeError("EventBase.__init__ called twice: make a new EventBase")
         if not (flags & C_FLAG_IGNORE_ENV) and "EVENT_PRECISE_TIMER" in _os.environ:
             flags |= C_FLAG_PRECISE_TIMER
         self.flags = flags
@@ -432,20 +453,7 @@ cdef class EventBase:
             self.limit_after_prio = INT_MAX
         self.weakref_self = _weakref.ref(self)
         self.freed = False
-        self._make_notifiable()
-
-    def _make_notifiable(self):
-        """evthread_make_base_notifiable: an eventfd whose read event wakes
-        the backend when another thread changes the base."""
-        cdef int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)
-        cdef Event ev
-        if fd == -1:
-            raise OSError(errno, f"eventfd: {_os.strerror(errno)}")
-        self.notify_fd = fd
-        ev = Event.__new__(Event)
-        event_assign_internal(ev, self, fd, C_EV_READ | C_EV_PERSIST, self._notify_cb)
-        event_add_nolock(self, ev, 0, False, False)
-        self.notify_ev = ev
+        base_make_notifiable(self)
 
     def _notify_cb(self, fd, what, arg):
         cdef uint64_t value
@@ -551,17 +559,23 @@ cdef class EventBase:
 
     # -- backend -----------------------------------------------------------
 
+    cdef Backend _backend(self):
+        if self.backend is None:
+            raise RuntimeError("the EventBase was never initialised (EventBase.__new__ "
+                               "without __init__)")
+        return self.backend
+
     def get_method(self):
         """event_base_get_method: 'epoll', 'poll' or 'select'."""
-        return self.backend.name
+        return self._backend().name
 
     @property
     def method(self):
-        return self.backend.name
+        return self._backend().name
 
     def get_features(self):
         """event_base_get_features: EV_FEATURE_* bits of the backend."""
-        return self.backend.features
+        return self._backend().features
 
     def reinit(self):
         """event_reinit: after os.fork(), give the base kernel objects of
@@ -601,7 +615,7 @@ cdef class EventBase:
             self.sig_sock_r = self.sig_sock_w = None
         evmap_reinit(self)
         self.notify_pending = False
-        self._make_notifiable()
+        base_make_notifiable(self)
         if had_signals:
             old_wakeup = self.sig_old_wakeup
             sig_claim(self)
@@ -1085,7 +1099,10 @@ cdef class EventBase:
         evmap_signal_active(self, sig, 1)
 
     def __repr__(self):
-        state = "freed" if self.freed else self.backend.name
+        if self.backend is None:
+            state = "not initialised"
+        else:
+            state = "freed" if self.freed else self.backend.name
         return f"<evloop.EventBase {state} events={self.event_count}>"
 
 

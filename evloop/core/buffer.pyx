@@ -102,6 +102,11 @@ cdef class EvbufferPtr:
 
     def __init__(self, pos=-1):
         cdef Py_ssize_t p = size_arg(pos, "pos", True)
+        # A second __init__ moves the pointer: forget the chunk cached for
+        # the old position, or the next use would start there.
+        self.buf = None
+        self.chunk = NULL
+        self.in_chunk = 0
         self.pos = p
 
     def __repr__(self):

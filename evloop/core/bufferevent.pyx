@@ -227,12 +227,18 @@ cdef class Bufferevent:
         self.freed = True
 
     def __init__(self, base, fd=-1, options=0):
-        cdef EventBase b = usable_base(base, "create a bufferevent")
+        cdef EventBase b
         cdef int ifd = -1
+        if self.base is not None:
+            # Its events are in the base and its input/output have their
+            # callbacks; a second __init__ would orphan both (and, with
+            # another fd, leave the first one registered).  Also after free().
+            raise RuntimeError("Bufferevent.__init__ called twice: make a new Bufferevent")
+        b = usable_base(base, "create a bufferevent")
         check_bev_opts(options)
         if fd is not None and not (isinstance(fd, int) and not isinstance(fd, bool) and fd == -1):
             ifd = fd_of(fd, "fd")
-        self._init_common(b, options)
+        bev_init_common(self, b, options)
         self.kind = BEV_KIND_SOCKET
         self.fd = ifd
         self.ev_read = new_bev_event(self, ifd, C_EV_READ | C_EV_PERSIST, BEV_WHICH_READ, False)
@@ -243,20 +249,6 @@ cdef class Bufferevent:
         # writes out of the other (it lifts its bit around its own I/O).
         self.input.freeze_end |= FROZEN_BEV
         self.output.freeze_start |= FROZEN_BEV
-
-    def _init_common(self, EventBase base, int options):
-        """bufferevent_init_common_."""
-        self.base = base
-        self.input = Evbuffer()
-        self.output = Evbuffer()
-        self.options = options
-        self.enabled = C_EV_WRITE
-        self.max_single_read = MAX_SINGLE_READ_DEFAULT
-        self.max_single_write = MAX_SINGLE_WRITE_DEFAULT
-        self.freed = False
-        # Not EVLIST_INTERNAL: libevent's deferred callbacks count as real
-        # callbacks (EVLOOP_ONCE returns after them).
-        self.ev_deferred = new_bev_event(self, -1, 0, BEV_WHICH_DEFERRED, False)
 
     def __dealloc__(self):
         # A bufferevent that was never freed and is garbage now: close the
@@ -275,7 +267,7 @@ cdef class Bufferevent:
         a = Bufferevent.__new__(Bufferevent)
         c = Bufferevent.__new__(Bufferevent)
         for x in (a, c):
-            (<Bufferevent>x)._init_common(b, options | C_BEV_OPT_DEFER_CALLBACKS)
+            bev_init_common(<Bufferevent>x, b, options | C_BEV_OPT_DEFER_CALLBACKS)
             (<Bufferevent>x).kind = BEV_KIND_PAIR
             (<Bufferevent>x).ev_read = new_bev_event(x, -1, 0, BEV_WHICH_READ, False)
             (<Bufferevent>x).ev_write = new_bev_event(x, -1, 0, BEV_WHICH_WRITE, False)
@@ -300,6 +292,8 @@ cdef class Bufferevent:
         return bufferevent_filter_new(underlying, input_filter, output_filter, options)
 
     cdef int _check(self, str what) except -1:
+        if self.base is None:
+            raise RuntimeError(f"cannot {what}: the bufferevent was never initialised")
         if self.freed:
             raise RuntimeError(f"cannot {what}: the bufferevent was freed")
         if self.base.freed:
@@ -950,6 +944,8 @@ cdef class Bufferevent:
         _threading.Thread(target=work, name="evloop-connect-hostname", daemon=True).start()
 
     def _lookup_done(self, fd, what, result):
+        if self.lookup is None:
+            return              # not a lookup of ours (called by hand)
         self.lookup = None
         self.base.virtual_event_count -= 1
         if self.freed:
@@ -993,6 +989,8 @@ cdef class Bufferevent:
 
     def get_priority(self):
         """bufferevent_get_priority."""
+        if self.ev_read is None:
+            raise RuntimeError("cannot get the priority: the bufferevent was never initialised")
         return self.ev_read.pri
 
     def set_max_single_read(self, size):
@@ -1020,8 +1018,8 @@ cdef class Bufferevent:
         bufferevent's own token buckets (None removes them).  Only socket
         bufferevents honour them, as in libevent."""
         self._check("set a rate limit")
-        if cfg is not None and not isinstance(cfg, TokenBucketCfg):
-            raise TypeError(f"cfg must be a TokenBucketCfg or None, not {type(cfg).__name__}")
+        if cfg is not None:
+            check_cfg(cfg, "cfg")
         bev_set_rate_limit(self, cfg)
 
     def get_read_limit(self):

@@ -136,7 +136,7 @@ cdef BuffereventFilter bufferevent_filter_new(Bufferevent underlying, object inp
     bevf = BuffereventFilter.__new__(BuffereventFilter)
     # libevent drops THREADSAFE here and enables locking itself; the GIL
     # is our lock.
-    bevf._init_common(base, options)
+    bev_init_common(bevf, base, options)
     bevf.kind = BEV_KIND_FILTER
     bevf.ev_read = new_bev_event(bevf, -1, 0, BEV_WHICH_READ, False)
     bevf.ev_write = new_bev_event(bevf, -1, 0, BEV_WHICH_WRITE, False)

@@ -51,6 +51,34 @@ cdef int bucket_update(Py_ssize_t *rd, Py_ssize_t *wr, int64_t *last, TokenBucke
     return 1
 
 
+# The decrement functions take any ssize_t; the buckets saturate at
+# +-2**62, so that bucket_update's burst - bucket (burst < 2**31) and a
+# later decrement can never overflow and flip the bucket's sign.
+cdef Py_ssize_t BUCKET_LIMIT = (<Py_ssize_t>1) << 62
+
+
+cdef inline Py_ssize_t bucket_sub(Py_ssize_t bucket, Py_ssize_t decr) noexcept:
+    """bucket - decr, saturated at +-BUCKET_LIMIT (both are within
+    +-PY_SSIZE_T_MAX, and |bucket| <= BUCKET_LIMIT, so the checks below
+    cannot overflow themselves)."""
+    if decr > 0 and bucket < -BUCKET_LIMIT + decr:
+        return -BUCKET_LIMIT
+    if decr < 0 and bucket > BUCKET_LIMIT + decr:
+        return BUCKET_LIMIT
+    return bucket - decr
+
+
+cdef TokenBucketCfg check_cfg(object cfg, str argname):
+    """A TokenBucketCfg that went through __init__: one made by
+    TokenBucketCfg.__new__ has a 0 ms tick, and every tick computation
+    divides by it."""
+    if not isinstance(cfg, TokenBucketCfg):
+        raise TypeError(f"{argname} must be a TokenBucketCfg, not {type(cfg).__name__}")
+    if (<TokenBucketCfg>cfg).msec_per_tick <= 0:
+        raise ValueError(f"{argname}: this TokenBucketCfg was never initialised")
+    return <TokenBucketCfg>cfg
+
+
 cdef Py_ssize_t check_rate(object value, str name) except -1:
     if not isinstance(value, int) or isinstance(value, bool):
         raise TypeError(f"{name} must be an int, not {type(value).__name__}")
@@ -73,17 +101,28 @@ cdef class TokenBucketCfg:
 
     def __init__(self, read_rate, read_burst, write_rate, write_burst, tick_len=1.0):
         cdef int64_t ns
-        self.read_rate = check_rate(read_rate, "read_rate")
-        self.read_burst = check_rate(read_burst, "read_burst")
-        self.write_rate = check_rate(write_rate, "write_rate")
-        self.write_burst = check_rate(write_burst, "write_burst")
-        if self.read_rate > self.read_burst:
+        cdef Py_ssize_t rr, rb, wr, wb
+        if self.msec_per_tick:
+            # Buckets and groups hold a cfg by reference and never re-read
+            # its limits; it must not change under them.
+            raise RuntimeError("TokenBucketCfg is immutable: make a new one")
+        # Everything is checked before anything is stored, so a refused
+        # call leaves an uninitialised cfg (which nothing accepts).
+        rr = check_rate(read_rate, "read_rate")
+        rb = check_rate(read_burst, "read_burst")
+        wr = check_rate(write_rate, "write_rate")
+        wb = check_rate(write_burst, "write_burst")
+        if rr > rb:
             raise ValueError(f"read_rate ({read_rate}) must be <= read_burst ({read_burst})")
-        if self.write_rate > self.write_burst:
+        if wr > wb:
             raise ValueError(f"write_rate ({write_rate}) must be <= write_burst ({write_burst})")
         ns = timeout_to_ns(None, tick_len, "tick_len") if tick_len is not None else -2
         if ns == -2 or ns < 1000000:
             ns = 1000000000
+        self.read_rate = rr
+        self.read_burst = rb
+        self.write_rate = wr
+        self.write_burst = wb
         self.msec_per_tick = ns // 1000000
         self.tick_ns = self.msec_per_tick * 1000000
 
@@ -371,19 +410,27 @@ cdef class RateLimitGroup:
     bufferevents added to it (add/remove); see core/bufferevent_ratelim.pyx.
     Each member gets at least min_share (default 64) bytes per operation."""
 
-    def __init__(self, base, TokenBucketCfg cfg not None):
-        cdef EventBase b = usable_base(base, "create a rate-limit group")
+    def __init__(self, base, cfg):
+        cdef EventBase b
+        cdef TokenBucketCfg c
+        if self.base is not None:
+            # Its members point at it and its refill timer is in the base.
+            raise RuntimeError("RateLimitGroup.__init__ called twice: make a new group")
+        b = usable_base(base, "create a rate-limit group")
+        c = check_cfg(cfg, "cfg")
         self.base = b
         self.members = []
-        self.cfg = cfg
-        self.read_limit = cfg.read_rate
-        self.write_limit = cfg.write_rate
-        self.last_updated = rl_tick(b, cfg)
+        self.cfg = c
+        self.read_limit = c.read_rate
+        self.write_limit = c.write_rate
+        self.last_updated = rl_tick(b, c)
         self.refill_ev = Event(b, -1, C_EV_PERSIST, _group_refill_cb, self)
-        event_add_nolock(b, self.refill_ev, cfg.tick_ns, True, False)
+        event_add_nolock(b, self.refill_ev, c.tick_ns, True, False)
         self._set_min_share(64)
 
     def _check(self, str what):
+        if self.base is None:
+            raise RuntimeError(f"cannot {what}: the rate-limit group was never initialised")
         if self.freed:
             raise RuntimeError(f"cannot {what}: the rate-limit group was freed")
         if self.base.freed:
@@ -391,6 +438,7 @@ cdef class RateLimitGroup:
         return 0
 
     def _set_min_share(self, Py_ssize_t share):
+        self._check("set the min share")
         self.configured_min_share = share
         # Not more than one tick's worth: at steady state at least one
         # member can go per tick.
@@ -409,18 +457,20 @@ cdef class RateLimitGroup:
             raise ValueError(f"share must be in 0..{C_EV_RATE_LIMIT_MAX}, got {share}")
         self._set_min_share(share)
 
-    def set_cfg(self, TokenBucketCfg cfg not None):
+    def set_cfg(self, cfg):
         """bufferevent_rate_limit_group_set_cfg: new rates; the buckets are
         only clipped down to the new bursts."""
+        cdef TokenBucketCfg c
         self._check("set the cfg")
-        same_tick = cfg.msec_per_tick == self.cfg.msec_per_tick
-        self.cfg = cfg
-        if self.read_limit > cfg.read_burst:
-            self.read_limit = cfg.read_burst
-        if self.write_limit > cfg.write_burst:
-            self.write_limit = cfg.write_burst
+        c = check_cfg(cfg, "cfg")
+        same_tick = c.msec_per_tick == self.cfg.msec_per_tick
+        self.cfg = c
+        if self.read_limit > c.read_burst:
+            self.read_limit = c.read_burst
+        if self.write_limit > c.write_burst:
+            self.write_limit = c.write_burst
         if not same_tick:
-            event_add_nolock(self.base, self.refill_ev, cfg.tick_ns, True, False)
+            event_add_nolock(self.base, self.refill_ev, c.tick_ns, True, False)
         self._set_min_share(self.configured_min_share)
 
     def add(self, Bufferevent bev not None):
@@ -492,7 +542,7 @@ cdef class RateLimitGroup:
 
     def get_members(self):
         """The member bufferevents (evloop; libevent has no getter)."""
-        return list(self.members)
+        return list(self.members or ())
 
     def free(self):
         """bufferevent_rate_limit_group_free: RuntimeError while it has
@@ -503,9 +553,9 @@ cdef class RateLimitGroup:
             raise RuntimeError(f"cannot free the rate-limit group: it has "
                                f"{len(self.members)} members")
         self.freed = True
-        if not self.base.freed:
+        if self.base is not None and not self.base.freed:
             event_del_nolock(self.base, self.refill_ev, False)
 
     def __repr__(self):
-        return (f"<evloop.RateLimitGroup {len(self.members)} members "
+        return (f"<evloop.RateLimitGroup {len(self.members or ())} members "
                 f"read={self.read_limit} write={self.write_limit}>")

@@ -68,6 +68,10 @@ cdef int64_t timeout_to_ns(object base, object timeout, str argname) except -1:
     cdef CommonTimeout tok
     if isinstance(timeout, CommonTimeout):
         tok = <CommonTimeout>timeout
+        if tok.base_ref is None:
+            # CommonTimeout.__new__(CommonTimeout): no base, no list, no timer.
+            raise ValueError(f"{argname}: this CommonTimeout was not made by "
+                             f"EventBase.init_common_timeout()")
         if tok.base_ref() is not base:
             raise ValueError(f"{argname}: this CommonTimeout belongs to another EventBase")
         return tok.duration_ns

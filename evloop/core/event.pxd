@@ -154,3 +154,4 @@ cdef class EventBase:
     cdef object __weakref__
 
     cdef int _check(self, str what) except -1
+    cdef Backend _backend(self)                # RuntimeError if never initialised

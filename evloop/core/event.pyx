@@ -420,12 +420,104 @@ cdef int event_assign_internal(Event ev, EventBase base, int fd, int events,
     return 0
 
 
+cdef int check_assignable(Event ev) except -1:
+    """event_assign's precondition, for assign() and a second __init__():
+    libevent's debug mode aborts on assigning a pending or active event
+    (event_debug_assert_not_added_); re-initialising one here left it in the
+    timer heap twice, and after delete() the heap pointed at freed memory.
+    Events that evloop itself drives (a Bufferevent's, a Listener's, the
+    asyncio loop's handles, internal ones) are refused too: they can be
+    reached through foreach_event() or get_running_event() while idle, and
+    re-assigning one would hijack its owner."""
+    if ev.flags & C_EVLIST_HELD:
+        raise RuntimeError("cannot assign an event that is pending or active; delete it first")
+    if ev.flags & C_EVLIST_FINALIZING:
+        raise RuntimeError("cannot assign an event that is being finalized")
+    if ev.closure == CLOSURE_CUSTOM or ev.flags & C_EVLIST_INTERNAL:
+        raise RuntimeError("cannot assign this event: it belongs to evloop (a Bufferevent, a "
+                           "Listener, a common timeout or the asyncio loop)")
+    return 0
+
+
 cdef EventBase usable_base(object base, str what):
     if not isinstance(base, EventBase):
         raise TypeError(f"base must be an EventBase, not {type(base).__name__}")
     if (<EventBase>base).freed:
         raise RuntimeError(f"cannot {what}: the EventBase was freed")
     return <EventBase>base
+
+
+cdef int event_assign(Event ev, object base, object fd, object what, object callback,
+                      object arg) except -1:
+    """event_assign, after check_assignable(): validate everything first, so
+    a refused call leaves the event as it was."""
+    cdef EventBase b = usable_base(base, "create an event")
+    cdef int events, ifd
+    if not isinstance(what, int) or isinstance(what, bool):
+        raise TypeError(f"what must be an int of EV_* flags, not {type(what).__name__}")
+    if what < 0 or what & ~C_EV_ALL:
+        raise ValueError(f"what: unknown EV_* flag bits in {what:#x}")
+    events = what
+    if not callable(callback):
+        raise TypeError(f"callback must be callable, not {type(callback).__name__}")
+    ifd = fd_of(fd, "fd")
+    if events & C_EV_SIGNAL:
+        if events & C_EV_IO:
+            raise ValueError("what: EV_SIGNAL cannot be combined with EV_READ, "
+                             "EV_WRITE or EV_CLOSED")
+        if ifd < 1 or ifd >= NSIG_MAX:
+            raise ValueError(f"fd: {ifd} is not a valid signal number for EV_SIGNAL")
+    elif events & C_EV_IO:
+        if ifd < 0:
+            raise ValueError(f"fd must be >= 0 for EV_READ/EV_WRITE/EV_CLOSED, got {ifd}")
+        if debug_mode:
+            fl = fcntl(ifd, F_GETFL)
+            if fl == -1:
+                raise OSError(errno, f"fd {ifd}: {_os.strerror(errno)}")
+            if not (fl & O_NONBLOCK):
+                raise ValueError(f"fd {ifd} is not non-blocking (debug mode)")
+    ev.base = b
+    ev.fd = ifd
+    ev.events = events
+    ev.callback = callback
+    ev.self_arg = arg is SELF_CBARG
+    ev.cb_arg = None if ev.self_arg else arg
+    ev.finalizer = None
+    ev.freed = False
+    ev.flags = C_EVLIST_INIT
+    # The default priority is fixed now, from the base's current number
+    # of queues (libevent event_assign).
+    ev.pri = b.nqueues // 2
+    ev.res = 0
+    ev.ncalls = 0
+    ev.io_timeout_ns = 0
+    ev.common = None
+    if events & C_EV_SIGNAL:
+        ev.closure = CLOSURE_EVENT_SIGNAL
+    elif events & C_EV_PERSIST:
+        ev.closure = CLOSURE_EVENT_PERSIST
+    else:
+        ev.closure = CLOSURE_EVENT
+    return 0
+
+
+cdef int event_finalize(Event ev, object finalizer, int closure) except -1:
+    """event_finalize_nolock_: the closure becomes the finalizer's."""
+    cdef EventBase base = ev._usable("finalize the event")
+    if not callable(finalizer):
+        raise TypeError(f"finalizer must be callable, not {type(finalizer).__name__}")
+    if ev.flags & C_EVLIST_FINALIZING:
+        return 0
+    if ev.closure == CLOSURE_CUSTOM or ev.flags & C_EVLIST_INTERNAL:
+        # Same reason as check_assignable: its owner runs it.
+        raise RuntimeError("cannot finalize this event: it belongs to evloop (a Bufferevent, "
+                           "a Listener, a common timeout or the asyncio loop)")
+    event_del_nolock(base, ev, False)
+    ev.closure = closure
+    ev.finalizer = finalizer
+    event_active_nolock(base, ev, C_EV_FINALIZE, 1)
+    ev.flags |= C_EVLIST_FINALIZING
+    return 0
 
 
 cdef class Event:
@@ -455,7 +547,9 @@ cdef class Event:
         self.pncalls = NULL
 
     def __init__(self, base, fd, what, callback, arg=None):
-        self._assign(base, fd, what, callback, arg)
+        # A second __init__() is assign(), with the same checks.
+        check_assignable(self)
+        event_assign(self, base, fd, what, callback, arg)
 
     cdef int _run_custom(self) except -1:
         # Overridden by evloop's own Event subclasses (the asyncio face's
@@ -465,55 +559,6 @@ cdef class Event:
     cdef int _fd_claimed(self, Event newcomer) except -1:
         # Overridden by the events that set fd_yield (evmap_io_claim).
         return 0
-
-    def _assign(self, base, fd, what, callback, arg):
-        cdef EventBase b = usable_base(base, "create an event")
-        cdef int events, ifd
-        if not isinstance(what, int) or isinstance(what, bool):
-            raise TypeError(f"what must be an int of EV_* flags, not {type(what).__name__}")
-        if what < 0 or what & ~C_EV_ALL:
-            raise ValueError(f"what: unknown EV_* flag bits in {what:#x}")
-        events = what
-        if not callable(callback):
-            raise TypeError(f"callback must be callable, not {type(callback).__name__}")
-        ifd = fd_of(fd, "fd")
-        if events & C_EV_SIGNAL:
-            if events & C_EV_IO:
-                raise ValueError("what: EV_SIGNAL cannot be combined with EV_READ, "
-                                 "EV_WRITE or EV_CLOSED")
-            if ifd < 1 or ifd >= NSIG_MAX:
-                raise ValueError(f"fd: {ifd} is not a valid signal number for EV_SIGNAL")
-        elif events & C_EV_IO:
-            if ifd < 0:
-                raise ValueError(f"fd must be >= 0 for EV_READ/EV_WRITE/EV_CLOSED, got {ifd}")
-            if debug_mode:
-                fl = fcntl(ifd, F_GETFL)
-                if fl == -1:
-                    raise OSError(errno, f"fd {ifd}: {_os.strerror(errno)}")
-                if not (fl & O_NONBLOCK):
-                    raise ValueError(f"fd {ifd} is not non-blocking (debug mode)")
-        self.base = b
-        self.fd = ifd
-        self.events = events
-        self.callback = callback
-        self.self_arg = arg is SELF_CBARG
-        self.cb_arg = None if self.self_arg else arg
-        self.finalizer = None
-        self.freed = False
-        self.flags = C_EVLIST_INIT
-        # The default priority is fixed now, from the base's current number
-        # of queues (libevent event_assign).
-        self.pri = b.nqueues // 2
-        self.res = 0
-        self.ncalls = 0
-        self.io_timeout_ns = 0
-        self.common = None
-        if events & C_EV_SIGNAL:
-            self.closure = CLOSURE_EVENT_SIGNAL
-        elif events & C_EV_PERSIST:
-            self.closure = CLOSURE_EVENT_PERSIST
-        else:
-            self.closure = CLOSURE_EVENT
 
     @classmethod
     def timer(cls, base, callback, arg=None):
@@ -536,12 +581,10 @@ cdef class Event:
 
     def assign(self, base, fd, what, callback, arg=None):
         """event_assign: re-initialise a non-pending, non-active event.
-        RuntimeError if it is pending or active (libevent debug mode aborts)."""
-        if self.flags & C_EVLIST_HELD:
-            raise RuntimeError("cannot assign an event that is pending or active; delete it first")
-        if self.flags & C_EVLIST_FINALIZING:
-            raise RuntimeError("cannot assign an event that is being finalized")
-        self._assign(base, fd, what, callback, arg)
+        RuntimeError if it is pending, active or being finalized (libevent
+        debug mode aborts), or if it is one of evloop's own events."""
+        check_assignable(self)
+        event_assign(self, base, fd, what, callback, arg)
 
     def add(self, timeout=None):
         """event_add(ev, tv): make the event pending.  ``timeout`` None keeps
@@ -635,27 +678,15 @@ cdef class Event:
         """event_initialized: assigned and not freed."""
         return self.base is not None and not self.freed
 
-    def _finalize(self, finalizer, int closure):
-        cdef EventBase base = self._usable("finalize the event")
-        if not callable(finalizer):
-            raise TypeError(f"finalizer must be callable, not {type(finalizer).__name__}")
-        if self.flags & C_EVLIST_FINALIZING:
-            return
-        event_del_nolock(base, self, False)
-        self.closure = closure
-        self.finalizer = finalizer
-        event_active_nolock(base, self, C_EV_FINALIZE, 1)
-        self.flags |= C_EVLIST_FINALIZING
-
     def finalize(self, finalizer):
         """event_finalize: delete the event, then call finalizer(event, arg)
         from the loop at the event's priority.  Afterwards add() and
         active() raise RuntimeError."""
-        self._finalize(finalizer, CLOSURE_EVENT_FINALIZE)
+        event_finalize(self, finalizer, CLOSURE_EVENT_FINALIZE)
 
     def free_finalize(self, finalizer):
         """event_free_finalize: finalize(), then free the event."""
-        self._finalize(finalizer, CLOSURE_EVENT_FINALIZE_FREE)
+        event_finalize(self, finalizer, CLOSURE_EVENT_FINALIZE_FREE)
 
     def free(self):
         """event_free: delete, and refuse any later use.  Idempotent."""

@@ -83,8 +83,13 @@ cdef class Listener:
         self.freed = True
 
     def __init__(self, base, cb, arg, flags, backlog, sock):
-        cdef EventBase b = usable_base(base, "create a listener")
+        cdef EventBase b
         cdef int ifd
+        if self.base is not None:
+            # Its event is registered on its socket, and the socket object
+            # would be dropped (and closed by the garbage collector) under it.
+            raise RuntimeError("Listener.__init__ called twice: make a new Listener")
+        b = usable_base(base, "create a listener")
         check_lev_flags(flags)
         if cb is not None and not callable(cb):
             raise TypeError(f"cb must be callable or None, not {type(cb).__name__}")
@@ -161,6 +166,8 @@ cdef class Listener:
         return lev
 
     cdef int _check(self, str what) except -1:
+        if self.base is None:
+            raise RuntimeError(f"cannot {what}: the listener was never initialised")
         if self.freed:
             raise RuntimeError(f"cannot {what}: the listener was freed")
         if self.base.freed:
@@ -242,6 +249,8 @@ cdef class Listener:
 
     def _back_off(self):
         cdef Event ev
+        if self.freed or self.base.freed:
+            return
         event_del_nolock(self.base, self.ev, False)
         self.backoff = min(BACKOFF_MAX, self.backoff * 2 if self.backoff else BACKOFF_MIN)
         ev = Event(self.base, -1, 0, self._backoff_done, None)
