@@ -245,9 +245,12 @@ class Event:
     def add(self, timeout: Timeout = None) -> None:
         """event_add.  ``None`` keeps an existing deadline.  RuntimeError on a
         freed event or base; OSError if the backend refuses the fd (EBADF,
-        EPERM); ValueError for an fd select() cannot watch."""
+        EPERM; EBADF too for an fd that is not open and beyond any fd the
+        base watched, before any memory is spent on it); ValueError for an
+        fd select() cannot watch."""
     def delete(self) -> None:
-        """event_del.  Fine on an event that is not added."""
+        """event_del.  Fine on an event that is not added; RuntimeError once
+        the base was freed (except on an event being finalized)."""
     def remove_timer(self) -> None:
         """event_remove_timer: drop only the deadline."""
     def active(self, res: int, ncalls: int = 1) -> None:
@@ -372,7 +375,9 @@ class Evbuffer:
         """Make the first n reserved bytes data.  RuntimeError if the buffer
         changed since reserve_space(); ValueError if n > reserved."""
     def read(self, fd: Any, howmuch: int = -1) -> int:
-        """One read()/readv(); 0 at EOF; BlockingIOError for EAGAIN."""
+        """One read()/readv(); 0 at EOF; BlockingIOError for EAGAIN.  An
+        explicit howmuch is capped at what FIONREAD reports (at least
+        get_max_read())."""
     def write(self, fd: Any) -> int: ...
     def write_atmost(self, fd: Any, howmuch: int) -> int:
         """One write()/writev() (at most 64 chunks); drains what was written."""

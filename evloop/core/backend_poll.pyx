@@ -40,13 +40,20 @@ cdef class PollBackend(Backend):
 
     cdef int apply(self, int fd, int old, int new, bint deleting) except -1:
         cdef int slot, last, newcap, i
+        cdef int64_t cap64
         cdef short pev = 0
         cdef void *p
         if fd >= self.slot_cap:
             if not (new & C_EV_IO):
                 return 0
-            newcap = max(64, self.slot_cap * 2, fd + 1)
-            p = realloc(self.slot_of, newcap * sizeof(int))
+            # Only an open fd may grow the table (see evmap_io_add), and the
+            # new size is computed without int overflow.
+            check_fd_open(fd)
+            cap64 = max(<int64_t>64, <int64_t>self.slot_cap * 2, <int64_t>fd + 1)
+            if cap64 > INT_MAX:
+                cap64 = <int64_t>fd + 1
+            newcap = <int>cap64
+            p = realloc(self.slot_of, <size_t>newcap * sizeof(int))
             if p is NULL:
                 raise MemoryError()
             self.slot_of = <int *>p

@@ -1469,9 +1469,19 @@ cdef class Evbuffer:
         bytes read are dropped and RuntimeError is raised.
 
         Differences from libevent: an explicit howmuch is not capped at
-        EVBUFFER_MAX_READ; EINTR is retried (PEP 475).
+        EVBUFFER_MAX_READ, only at what FIONREAD reports (or
+        EVBUFFER_MAX_READ when that is less), so a huge howmuch never
+        reserves memory no read could fill; EINTR is retried (PEP 475).
         """
-        return self._read_fd(fd_of(fd, "fd"), size_arg(howmuch, "howmuch", True))
+        cdef int ifd = fd_of(fd, "fd")
+        cdef Py_ssize_t n = size_arg(howmuch, "howmuch", True)
+        cdef int avail = 0
+        if n > self.max_read:
+            if ioctl(ifd, FIONREAD, &avail) < 0 or avail < self.max_read:
+                avail = self.max_read
+            if n > avail:
+                n = avail
+        return self._read_fd(ifd, n)
 
     def write(self, fd):
         """evbuffer_write: write_atmost(fd, -1)."""

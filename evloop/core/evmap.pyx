@@ -18,17 +18,25 @@ cdef inline int entry_mask(EvmapEntry *ent) noexcept:
 
 
 cdef int io_map_grow(EventBase base, int fd) except -1:
-    cdef int newsize = base.io_map_size if base.io_map_size else 32
+    """Make io_map hold ``fd``: the next power of two above it, as
+    libevent's evmap_make_space.  Computed in 64 bits: an int doubling
+    overflows for fd >= 2**30 and never ends (libevent refuses such an fd
+    instead).  The caller checked that fd is open, which is what bounds the
+    growth: the kernel's own table for this process already has an entry
+    that high."""
+    cdef int64_t newsize = base.io_map_size if base.io_map_size else 32
     cdef void *p
     while newsize <= fd:
         newsize *= 2
-    p = realloc(base.io_map, newsize * sizeof(EvmapEntry))
+    if newsize > INT_MAX:
+        newsize = <int64_t>fd + 1
+    p = realloc(base.io_map, <size_t>newsize * sizeof(EvmapEntry))
     if p is NULL:
         raise MemoryError()
     base.io_map = <EvmapEntry *>p
     memset(&base.io_map[base.io_map_size], 0,
-           (newsize - base.io_map_size) * sizeof(EvmapEntry))
-    base.io_map_size = newsize
+           <size_t>(newsize - base.io_map_size) * sizeof(EvmapEntry))
+    base.io_map_size = <int>newsize
     return 0
 
 
@@ -57,6 +65,12 @@ cdef int evmap_io_add(EventBase base, Event ev) except -1:
     cdef int fd = ev.fd
     cdef int old, new, et
     if fd >= base.io_map_size:
+        # An fd beyond the table must be open before the table grows for
+        # it: a never-opened fd of 5,000,000 cost 192 MB of table (20,000,000:
+        # 768 MB) before the backend said EBADF.  fcntl() is exact where
+        # RLIMIT_NOFILE is not: the hard limit can be 2**30 in a container,
+        # and an fd opened before the limit was lowered stays valid.
+        check_fd_open(fd)
         io_map_grow(base, fd)
     if base.io_map[fd].nyield:
         evmap_io_claim(base, fd, ev)
