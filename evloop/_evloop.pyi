@@ -8,8 +8,15 @@ Conventions
 * A *timeout* argument is ``None`` (no timeout), a number of seconds
   (``int``/``float`` >= 0), a ``(sec, usec)`` tuple (a ``struct timeval``,
   both >= 0, ``usec`` < 1_000_000), or a :class:`CommonTimeout` token from
-  :meth:`EventBase.init_common_timeout`.  A negative value raises
-  ``ValueError``; another type raises ``TypeError``.
+  :meth:`EventBase.init_common_timeout`.  A negative value, NaN or an
+  infinity raises ``ValueError`` naming the argument (no timeout is
+  ``None``); another type (``bool`` included) raises ``TypeError``.  Values
+  beyond 100 years are clamped to 100 years.
+* An ``int`` argument is never a ``bool``; one beyond its C type's range
+  raises ``ValueError`` naming it (sizes clamp instead, where documented).
+* ``__init__`` runs once: a second call raises ``RuntimeError``, except on
+  an idle :class:`Event` (where it is :meth:`Event.assign`) and on an
+  :class:`EvbufferPtr` (which moves).
 * An *fd* argument is an ``int`` >= 0, or an object with ``fileno()``.  For a
   pure timer it is ``-1``; for a signal event it is the signal number.
 * Callbacks of events are called as ``callback(fd, what, arg)`` where
@@ -209,8 +216,11 @@ class EventBase:
         instead of propagating them out of loop().  None restores the
         default."""
     def free(self) -> None:
-        """event_base_free: delete every event, close the backend.  Later
-        use raises RuntimeError.  Idempotent."""
+        """event_base_free: run pending finalizers, delete every event, close
+        the backend.  Later use raises RuntimeError.  Idempotent.  A
+        finalizer's exception goes to the exception handler, else propagates
+        (from here, or from loop() if called in a callback) once the
+        teardown is complete."""
     def free_nofinalize(self) -> None:
         """event_base_free_nofinalize: free() without running pending
         finalizers."""

@@ -93,7 +93,9 @@ __all__ = [
 logger = logging.getLogger("evloop.compat")
 
 #: The exceptions of the object API that compat turns into -1 (stub contract).
-_ERRORS = (TypeError, ValueError, RuntimeError, OSError)
+# OverflowError: an int argument too large for its C type, wherever it is
+# converted (libevent would get a truncated value and fail with -1).
+_ERRORS = (TypeError, ValueError, OverflowError, RuntimeError, OSError)
 
 # errno of the last failed compat call (libevent leaves it in errno).
 _last_errno = 0

@@ -344,7 +344,13 @@ cdef int base_owned_by_loop(EventBase base) except -1:
 
 cdef int base_teardown(EventBase base, bint run_finalizers) except -1:
     """event_base_free: delete every event (running pending finalizers
-    first), close the backend, give signals back."""
+    first), close the backend, give signals back.
+
+    A finalizer's exception is a callback's exception: it goes to the
+    exception handler, or else is kept in base.exc (the first one) for the
+    caller to raise once the teardown is complete -- free() raises it, and
+    loop() when free() was called from a callback.  The teardown itself
+    always completes."""
     cdef Event ev
     base.free_pending = False
     if run_finalizers:
@@ -354,8 +360,13 @@ cdef int base_teardown(EventBase base, bint run_finalizers) except -1:
                 ev.finalizer = None
                 try:
                     fin(ev, ev if ev.self_arg else ev.cb_arg)
-                except Exception:
-                    pass
+                except BaseException as exc:
+                    handle_exception(base, ev, exc)
+                # As when the loop runs it (process_queue).
+                if ev.closure == CLOSURE_EVENT_FINALIZE_FREE:
+                    ev.freed = True
+                ev.callback = None
+                ev.cb_arg = None
     for ev in list(base.pinned):
         event_del_nolock(base, ev, True)
     base.pinned.clear()
@@ -525,7 +536,12 @@ cdef class EventBase:
         close the backend and the wake-up fd, give signals back.  Inside a
         callback the teardown happens when loop() returns.  Idempotent.
         RuntimeError for the base of an open asyncio loop (see
-        base_owned_by_loop)."""
+        base_owned_by_loop).
+
+        A finalizer that raises is reported like a callback that raises:
+        to the exception handler if one is set, else the (first) exception
+        propagates from free() -- or from loop(), when free() was called
+        from a callback -- after the teardown completed."""
         if self.freed:
             return
         base_owned_by_loop(self)
@@ -534,6 +550,15 @@ cdef class EventBase:
             self.free_pending = True
             return
         base_teardown(self, True)
+        self._raise_teardown_exc()
+
+    cdef int _raise_teardown_exc(self) except -1:
+        exc = self.exc
+        self.exc = None
+        self.exc_break = False
+        if exc is not None:
+            raise exc
+        return 0
 
     def free_nofinalize(self):
         """event_base_free_nofinalize: free() without running finalizers."""

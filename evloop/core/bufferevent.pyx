@@ -200,11 +200,53 @@ cdef int check_iotype(object what, str argname) except -1:
 
 
 cdef Py_ssize_t check_size(object value, str argname) except -1:
+    """A size_t argument of libevent's: an int >= 0; sizes beyond
+    PY_SSIZE_T_MAX clamp to it (no buffer can be that large), as the
+    Evbuffer's size arguments do."""
     if not isinstance(value, int) or isinstance(value, bool):
         raise TypeError(f"{argname} must be an int, not {type(value).__name__}")
     if value < 0:
         raise ValueError(f"{argname} must be >= 0, got {value}")
+    if value > PY_SSIZE_T_MAX:
+        return PY_SSIZE_T_MAX
     return value
+
+
+cdef int check_options(object options, int known, str names) except -1:
+    if not isinstance(options, int) or isinstance(options, bool):
+        raise TypeError(f"options must be an int of {names} flags, not {type(options).__name__}")
+    if options < 0 or options & ~known:
+        raise ValueError(f"options: unknown {names} bits in {options:#x}")
+    return 0
+
+
+cdef Py_ssize_t check_decr(object decr) except? -1:
+    if not isinstance(decr, int) or isinstance(decr, bool):
+        raise TypeError(f"decr must be an int, not {type(decr).__name__}")
+    if decr > PY_SSIZE_T_MAX or decr < -PY_SSIZE_T_MAX:
+        raise ValueError(f"decr must be in -{PY_SSIZE_T_MAX}..{PY_SSIZE_T_MAX}, got {decr}")
+    return decr
+
+
+cdef int KNOWN_BEV_EVENTS = (C_BEV_EVENT_READING | C_BEV_EVENT_WRITING | C_BEV_EVENT_EOF |
+                             C_BEV_EVENT_ERROR | C_BEV_EVENT_TIMEOUT | C_BEV_EVENT_CONNECTED)
+
+
+cdef int bev_init_common(Bufferevent bev, EventBase base, int options) except -1:
+    """bufferevent_init_common_ (a C function: only a new bufferevent gets
+    here, see Bufferevent.__init__)."""
+    bev.base = base
+    bev.input = Evbuffer()
+    bev.output = Evbuffer()
+    bev.options = options
+    bev.enabled = C_EV_WRITE
+    bev.max_single_read = MAX_SINGLE_READ_DEFAULT
+    bev.max_single_write = MAX_SINGLE_WRITE_DEFAULT
+    bev.freed = False
+    # Not EVLIST_INTERNAL: libevent's deferred callbacks count as real
+    # callbacks (EVLOOP_ONCE returns after them).
+    bev.ev_deferred = new_bev_event(bev, -1, 0, BEV_WHICH_DEFERRED, False)
+    return 0
 
 
 cdef class Bufferevent:
@@ -410,9 +452,8 @@ cdef class Bufferevent:
         arrived or drained."""
         self._check("trigger callbacks")
         check_iotype(iotype, "iotype")
-        if not isinstance(options, int) or options & ~(C_BEV_TRIG_IGNORE_WATERMARKS |
-                                                       C_BEV_TRIG_DEFER_CALLBACKS):
-            raise ValueError(f"options: unknown BEV_TRIG_* bits in {options!r}")
+        check_options(options, C_BEV_TRIG_IGNORE_WATERMARKS | C_BEV_TRIG_DEFER_CALLBACKS,
+                      "BEV_TRIG_*")
         self._trigger(iotype, options)
 
     def trigger_event(self, what, options=0):
@@ -420,8 +461,9 @@ cdef class Bufferevent:
         self._check("trigger the event callback")
         if not isinstance(what, int) or isinstance(what, bool):
             raise TypeError(f"what must be an int of BEV_EVENT_* flags, not {type(what).__name__}")
-        if not isinstance(options, int) or options & ~C_BEV_TRIG_DEFER_CALLBACKS:
-            raise ValueError(f"options: unknown BEV_TRIG_* bits in {options!r}")
+        if what < 0 or what & ~KNOWN_BEV_EVENTS:
+            raise ValueError(f"what: unknown BEV_EVENT_* bits in {what:#x}")
+        check_options(options, C_BEV_TRIG_DEFER_CALLBACKS, "BEV_TRIG_*")
         self._run_eventcb(what, options)
 
     # -- enabling, suspending ----------------------------------------------
@@ -804,6 +846,9 @@ cdef class Bufferevent:
         cdef int what
         self._check("flush")
         check_iotype(iotype, "iotype")
+        if not isinstance(mode, int) or isinstance(mode, bool):
+            raise TypeError(f"mode must be BEV_NORMAL, BEV_FLUSH or BEV_FINISHED, not "
+                            f"{type(mode).__name__}")
         if mode not in (C_BEV_NORMAL, C_BEV_FLUSH, C_BEV_FINISHED):
             raise ValueError(f"mode must be BEV_NORMAL, BEV_FLUSH or BEV_FINISHED, got {mode!r}")
         if self.kind == BEV_KIND_SOCKET or mode == C_BEV_NORMAL:
@@ -915,8 +960,10 @@ cdef class Bufferevent:
             raise ValueError(f"family must be AF_UNSPEC, AF_INET or AF_INET6, got {family!r}")
         if not isinstance(host, (str, bytes)):
             raise TypeError(f"host must be a str, not {type(host).__name__}")
-        if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
-            raise ValueError(f"port must be an int in 0..65535, got {port!r}")
+        if not isinstance(port, int) or isinstance(port, bool):
+            raise TypeError(f"port must be an int, not {type(port).__name__}")
+        if not 0 <= port <= 65535:
+            raise ValueError(f"port must be in 0..65535, got {port!r}")
         self.dns_error = 0
         self._suspend_read(BEV_SUSPEND_LOOKUP)
         self._suspend_write(BEV_SUSPEND_LOOKUP)
@@ -994,19 +1041,21 @@ cdef class Bufferevent:
         return self.ev_read.pri
 
     def set_max_single_read(self, size):
-        """bufferevent_set_max_single_read (0 or negative: the default)."""
+        """bufferevent_set_max_single_read (0, negative or above
+        PY_SSIZE_T_MAX: the default, as libevent's size_t > EV_SSIZE_MAX)."""
         if not isinstance(size, int) or isinstance(size, bool):
             raise TypeError(f"size must be an int, not {type(size).__name__}")
-        self.max_single_read = size if size > 0 else MAX_SINGLE_READ_DEFAULT
+        self.max_single_read = size if 0 < size <= PY_SSIZE_T_MAX else MAX_SINGLE_READ_DEFAULT
 
     def get_max_single_read(self):
         return self.max_single_read
 
     def set_max_single_write(self, size):
-        """bufferevent_set_max_single_write (0 or negative: the default)."""
+        """bufferevent_set_max_single_write (0, negative or above
+        PY_SSIZE_T_MAX: the default)."""
         if not isinstance(size, int) or isinstance(size, bool):
             raise TypeError(f"size must be an int, not {type(size).__name__}")
-        self.max_single_write = size if size > 0 else MAX_SINGLE_WRITE_DEFAULT
+        self.max_single_write = size if 0 < size <= PY_SSIZE_T_MAX else MAX_SINGLE_WRITE_DEFAULT
 
     def get_max_single_write(self):
         return self.max_single_write
@@ -1041,16 +1090,12 @@ cdef class Bufferevent:
         """bufferevent_decrement_read_limit (negative: increment).
         RuntimeError without a rate limit (libevent asserts)."""
         self._check("decrement the read limit")
-        if not isinstance(decr, int) or isinstance(decr, bool):
-            raise TypeError(f"decr must be an int, not {type(decr).__name__}")
-        bev_decrement_limit(self, decr, False)
+        bev_decrement_limit(self, check_decr(decr), False)
 
     def decrement_write_limit(self, decr):
         """bufferevent_decrement_write_limit."""
         self._check("decrement the write limit")
-        if not isinstance(decr, int) or isinstance(decr, bool):
-            raise TypeError(f"decr must be an int, not {type(decr).__name__}")
-        bev_decrement_limit(self, decr, True)
+        bev_decrement_limit(self, check_decr(decr), True)
 
     def get_rate_limit_group(self):
         """The RateLimitGroup this bufferevent is in, or None (evloop;

@@ -311,11 +311,11 @@ cdef int bev_decrement_limit(Bufferevent bev, Py_ssize_t decr, bint is_write) ex
         raise RuntimeError("the bufferevent has no rate limit (set_rate_limit first)")
     if is_write:
         old = r.write_limit
-        r.write_limit -= decr
+        r.write_limit = bucket_sub(old, decr)
         new = r.write_limit
     else:
         old = r.read_limit
-        r.read_limit -= decr
+        r.read_limit = bucket_sub(old, decr)
         new = r.read_limit
     if old > 0 and new <= 0:
         if is_write:
@@ -516,16 +516,16 @@ cdef class RateLimitGroup:
 
     def _decrement(self, decr, bint is_write):
         cdef Py_ssize_t old, new
+        cdef Py_ssize_t d
         self._check("decrement the group's limit")
-        if not isinstance(decr, int) or isinstance(decr, bool):
-            raise TypeError(f"decr must be an int, not {type(decr).__name__}")
+        d = check_decr(decr)
         if is_write:
             old = self.write_limit
-            self.write_limit -= decr
+            self.write_limit = bucket_sub(old, d)
             new = self.write_limit
         else:
             old = self.read_limit
-            self.read_limit -= decr
+            self.read_limit = bucket_sub(old, d)
             new = self.read_limit
         if old > 0 and new <= 0:
             group_suspend(self, is_write)

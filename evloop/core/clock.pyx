@@ -9,6 +9,8 @@
 
 import math as _math
 
+cdef double _INF = _math.inf
+
 cdef int64_t NS_PER_SEC = 1000000000
 cdef int64_t NS_PER_USEC = 1000
 # Deadlines further than this are clamped (as uvloop clamps >100 years).
@@ -39,7 +41,13 @@ def gettime_monotonic():
 
 
 cdef int64_t seconds_to_ns(object value, str argname) except -1:
-    """Non-negative seconds (int or float) to nanoseconds, clamped."""
+    """Non-negative seconds (int or float) to nanoseconds, clamped.
+
+    The one place where a number of seconds becomes a duration of the
+    libevent face.  NaN and the infinities are refused here: a NaN
+    compares false with everything, and the C cast of ``nan * 1e9`` is
+    INT64_MIN, a deadline in the past that makes the backend wait wrap; an
+    infinite timeout is spelled None (no timeout) on this face."""
     cdef double d
     if isinstance(value, int):
         if value < 0:
@@ -48,7 +56,9 @@ cdef int64_t seconds_to_ns(object value, str argname) except -1:
             return MAX_TIMEOUT_NS
         return <int64_t>value * NS_PER_SEC
     d = value
-    if not (d >= 0.0):          # also rejects NaN
+    if d != d or d == _INF or d == -_INF:
+        raise ValueError(f"{argname} must be a finite number of seconds, got {value!r}")
+    if d < 0.0:
         raise ValueError(f"{argname} must be >= 0, got {value!r}")
     if d >= <double>(MAX_TIMEOUT_NS // NS_PER_SEC):
         return MAX_TIMEOUT_NS
@@ -79,7 +89,8 @@ cdef int64_t timeout_to_ns(object base, object timeout, str argname) except -1:
         if len(timeout) != 2:
             raise ValueError(f"{argname} as a timeval must be a (sec, usec) pair, got {timeout!r}")
         sec, usec = timeout
-        if not isinstance(sec, int) or not isinstance(usec, int):
+        if not isinstance(sec, int) or not isinstance(usec, int) or \
+                isinstance(sec, bool) or isinstance(usec, bool):
             raise TypeError(f"{argname} as a timeval must hold two ints, got {timeout!r}")
         if sec < 0 or usec < 0:
             raise ValueError(f"{argname} must be >= 0, got {timeout!r}")

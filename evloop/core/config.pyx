@@ -57,6 +57,13 @@ cdef class EventConfig:
         cdef int64_t ns
         check_int(max_callbacks, "max_callbacks")
         check_int(min_priority, "min_priority")
+        # Both are C ints in libevent; negative values mean "no limit" and
+        # "every priority", so only the top needs a check.
+        if max_callbacks > INT_MAX:
+            raise ValueError(f"max_callbacks must be <= {INT_MAX} (or < 0: no limit), "
+                             f"got {max_callbacks}")
+        if min_priority > INT_MAX:
+            raise ValueError(f"min_priority must be <= {INT_MAX}, got {min_priority}")
         if isinstance(max_interval, CommonTimeout):
             raise TypeError("max_interval cannot be a CommonTimeout")
         ns = timeout_to_ns(None, max_interval, "max_interval")

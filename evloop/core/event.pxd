@@ -155,3 +155,4 @@ cdef class EventBase:
 
     cdef int _check(self, str what) except -1
     cdef Backend _backend(self)                # RuntimeError if never initialised
+    cdef int _raise_teardown_exc(self) except -1  # a finalizer's exception, after free()

@@ -386,8 +386,10 @@ cdef int event_remove_timer_nolock(EventBase base, Event ev) except -1:
 cdef int fd_of(object fd, str argname) except? -2:
     """An int fd, or obj.fileno()."""
     if isinstance(fd, int) and not isinstance(fd, bool):
-        if fd < -1 or fd > 0x7fffffff:
+        if fd < -1:
             raise ValueError(f"{argname} must be >= -1, got {fd}")
+        if fd > INT_MAX:
+            raise ValueError(f"{argname} must be an fd (at most {INT_MAX}), got {fd}")
         return fd
     fileno = getattr(fd, "fileno", None)
     if fileno is None:
@@ -396,7 +398,7 @@ cdef int fd_of(object fd, str argname) except? -2:
     r = fileno()
     if not isinstance(r, int) or isinstance(r, bool):
         raise TypeError(f"{argname}.fileno() returned {type(r).__name__}, not an int")
-    if r < 0:
+    if r < 0 or r > INT_MAX:
         raise ValueError(f"{argname}.fileno() returned {r}, not an open fd")
     return r
 
@@ -568,6 +570,10 @@ cdef class Event:
     @classmethod
     def signal(cls, base, signum, callback, arg=None):
         """evsignal_new(base, signum, callback, arg): EV_SIGNAL|EV_PERSIST."""
+        if not isinstance(signum, int) or isinstance(signum, bool):
+            raise TypeError(f"signum must be an int, not {type(signum).__name__}")
+        if signum < 1 or signum >= NSIG_MAX:
+            raise ValueError(f"signum must be a signal number in 1..{NSIG_MAX - 1}, got {signum}")
         return cls(base, signum, C_EV_SIGNAL | C_EV_PERSIST, callback, arg)
 
     cdef EventBase _usable(self, str what):
@@ -620,7 +626,7 @@ cdef class Event:
             raise TypeError(f"res must be an int of EV_* flags, not {type(res).__name__}")
         if res < 0 or res & ~C_EV_ALL:
             raise ValueError(f"res: unknown EV_* flag bits in {res:#x}")
-        if not isinstance(ncalls, int):
+        if not isinstance(ncalls, int) or isinstance(ncalls, bool):
             raise TypeError(f"ncalls must be an int, not {type(ncalls).__name__}")
         if ncalls < 0 or ncalls > 0x7fff:
             raise ValueError(f"ncalls must be in 0..32767, got {ncalls}")

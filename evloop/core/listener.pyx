@@ -95,6 +95,8 @@ cdef class Listener:
             raise TypeError(f"cb must be callable or None, not {type(cb).__name__}")
         if not isinstance(backlog, int) or isinstance(backlog, bool):
             raise TypeError(f"backlog must be an int, not {type(backlog).__name__}")
+        if backlog > INT_MAX:
+            raise ValueError(f"backlog must be <= {INT_MAX}, got {backlog}")
         ifd = fd_of(sock, "sock")
         if ifd < 0:
             raise ValueError("sock must be an open socket")

@@ -11,6 +11,7 @@ import errno
 import os
 import resource
 import signal
+import socket
 
 import pytest
 
@@ -343,3 +344,293 @@ def test_nothing_leaked_by_failures(any_base):
     Event.timer(any_base, trace.cb("t")).add(0)
     assert any_base.loop() == 1
     assert trace.names == ["t"]
+
+
+# -- huge ints, bools, NaN: every argument by name (issue 10) ---------------------
+#
+# Each entry: (argument name, call(ctx, value), what +2**64 and -2**64 must
+# do: "E" ValueError naming the argument, "ok" accepted (the value clamps or
+# means "no limit", as documented).  Nothing may raise a bare OverflowError
+# (C conversion) or MemoryError, and a bool is never taken for an int.
+
+class Ctx:
+    def __init__(self, base, sock):
+        self.base = base
+        self.ev = Event.timer(base, noop)
+        self.sev = Event(base, sock, EV_READ, noop)
+        self.bev = evloop.Bufferevent(base, sock.fileno())
+        self.bev.set_rate_limit(evloop.TokenBucketCfg(10, 10, 10, 10))
+        self.pa, self.pb = evloop.Bufferevent.pair(base)
+        self.group = evloop.RateLimitGroup(base, evloop.TokenBucketCfg(10, 10, 10, 10))
+        self.buf = evloop.Evbuffer()
+        self.buf.add(b"line\nmore")
+        self.sock = sock
+
+    def close(self):
+        for obj in (self.bev, self.pa, self.pb, self.group, self.ev, self.sev):
+            obj.free()
+
+
+def _listener(ctx, flags=0, backlog=0):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", 0))
+        evloop.Listener(ctx.base, None, None, flags, backlog, s).free()
+    finally:
+        s.close()
+
+
+INT_ARGS = [
+    ("fd", lambda c, v: Event(c.base, v, EV_READ, noop), "E", "E"),
+    ("what", lambda c, v: Event(c.base, -1, v, noop), "E", "E"),
+    ("signum", lambda c, v: Event.signal(c.base, v, noop), "E", "E"),
+    ("timeout", lambda c, v: c.ev.add(v), "ok", "E"),
+    ("timeout", lambda c, v: c.ev.add((v, 0)), "ok", "E"),
+    ("res", lambda c, v: c.ev.active(v), "E", "E"),
+    ("ncalls", lambda c, v: c.ev.active(EV_TIMEOUT, v), "E", "E"),
+    ("what", lambda c, v: c.ev.pending(v), "E", "E"),
+    ("priority", lambda c, v: c.ev.priority_set(v), "E", "E"),
+    ("flags", lambda c, v: c.base.loop(v), "E", "E"),
+    ("npriorities", lambda c, v: c.base.priority_init(v), "E", "E"),
+    ("fd", lambda c, v: c.base.once(v, EV_READ, noop), "E", "E"),
+    ("timeout", lambda c, v: c.base.loopexit(v), "ok", "E"),
+    ("duration", lambda c, v: c.base.init_common_timeout(v), "ok", "E"),
+    ("flags", lambda c, v: c.base.get_num_events(v), "E", "E"),
+    ("flags", lambda c, v: c.base.get_max_events(v), "E", "E"),
+    ("fd", lambda c, v: c.base.active_by_fd(v, EV_READ), "E", "E"),
+    ("events", lambda c, v: c.base.active_by_fd(0, v), "E", "E"),
+    ("sig", lambda c, v: c.base.active_by_signal(v), "E", "E"),
+    ("features", lambda c, v: EventConfig().require_features(v), "E", "E"),
+    ("flag", lambda c, v: EventConfig().set_flag(v), "E", "E"),
+    ("max_interval", lambda c, v: EventConfig().set_max_dispatch_interval(v, -1, 0), "ok", "E"),
+    ("max_callbacks", lambda c, v: EventConfig().set_max_dispatch_interval(None, v, 0),
+     "E", "ok"),
+    ("min_priority", lambda c, v: EventConfig().set_max_dispatch_interval(None, -1, v),
+     "E", "ok"),
+    ("fd", lambda c, v: evloop.Bufferevent(c.base, v), "E", "E"),
+    ("options", lambda c, v: evloop.Bufferevent(c.base, -1, v), "E", "E"),
+    ("options", lambda c, v: evloop.Bufferevent.pair(c.base, v), "E", "E"),
+    ("iotype", lambda c, v: c.bev.trigger(v), "E", "E"),
+    ("options", lambda c, v: c.bev.trigger(EV_READ, v), "E", "E"),
+    ("what", lambda c, v: c.bev.trigger_event(v), "E", "E"),
+    ("options", lambda c, v: c.bev.trigger_event(evloop.BEV_EVENT_EOF, v), "E", "E"),
+    ("what", lambda c, v: c.bev.enable(v), "E", "E"),
+    ("what", lambda c, v: c.bev.disable(v), "E", "E"),
+    ("events", lambda c, v: c.bev.setwatermark(v, 0, 0), "E", "E"),
+    ("lowmark", lambda c, v: c.bev.setwatermark(EV_WRITE, v, 0), "ok", "E"),
+    ("highmark", lambda c, v: c.bev.setwatermark(EV_WRITE, 0, v), "ok", "E"),
+    ("events", lambda c, v: c.bev.getwatermark(v), "E", "E"),
+    ("timeout_read", lambda c, v: c.bev.set_timeouts(v, None), "ok", "E"),
+    ("timeout_write", lambda c, v: c.bev.set_timeouts(None, v), "ok", "E"),
+    ("size", lambda c, v: c.bev.read(v), "ok", "E"),
+    ("iotype", lambda c, v: c.pa.flush(v, evloop.BEV_FLUSH), "E", "E"),
+    ("mode", lambda c, v: c.pa.flush(EV_WRITE, v), "E", "E"),
+    ("priority", lambda c, v: c.bev.priority_set(v), "E", "E"),
+    ("size", lambda c, v: c.bev.set_max_single_read(v), "ok", "ok"),
+    ("size", lambda c, v: c.bev.set_max_single_write(v), "ok", "ok"),
+    ("decr", lambda c, v: c.bev.decrement_read_limit(v), "E", "E"),
+    ("decr", lambda c, v: c.bev.decrement_write_limit(v), "E", "E"),
+    ("port", lambda c, v: c.bev.socket_connect_hostname(socket.AF_INET, "localhost", v),
+     "E", "E"),
+    ("read_rate", lambda c, v: evloop.TokenBucketCfg(v, 10, 10, 10), "E", "E"),
+    ("write_burst", lambda c, v: evloop.TokenBucketCfg(10, 10, 10, v), "E", "E"),
+    ("tick_len", lambda c, v: evloop.TokenBucketCfg(10, 10, 10, 10, v), "ok", "E"),
+    ("share", lambda c, v: c.group.set_min_share(v), "E", "E"),
+    ("decr", lambda c, v: c.group.decrement_read(v), "E", "E"),
+    ("decr", lambda c, v: c.group.decrement_write(v), "E", "E"),
+    ("flags", lambda c, v: _listener(c, flags=v), "E", "E"),
+    ("backlog", lambda c, v: _listener(c, backlog=v), "E", "ok"),
+    ("n", lambda c, v: c.buf.copyout(v), "ok", "E"),
+    ("n", lambda c, v: c.buf.pullup(v), "ok", "E"),
+    ("n", lambda c, v: c.buf.set_max_read(v), "E", "E"),
+    ("style", lambda c, v: c.buf.readln(v), "E", "E"),
+    ("howmuch", lambda c, v: c.buf.read(c.sock, v), "ok", "E"),
+    ("pos", lambda c, v: evloop.EvbufferPtr(v), "ok", "E"),
+]
+INT_IDS = [f"{i}-{name}" for i, (name, *_) in enumerate(INT_ARGS)]
+
+
+@pytest.fixture
+def ctx(any_base, pair):
+    a, b = pair
+    b.send(b"x" * 10)              # so that reads on a do not block
+    c = Ctx(any_base, a)
+    yield c
+    c.close()
+
+
+def _outcome(call, ctx, value, argname):
+    """None if the call was accepted, else the (TypeError/ValueError) it
+    raised, which must name the argument."""
+    try:
+        call(ctx, value)
+    except (TypeError, ValueError) as exc:
+        if type(exc) is OverflowError or argname not in str(exc):
+            pytest.fail(f"{argname}={value!r}: {type(exc).__name__}({exc}) does not name "
+                        f"the argument")
+        return exc
+    except (OSError, RuntimeError):
+        return None            # got past the argument checks
+    except BaseException as exc:
+        pytest.fail(f"{argname}={value!r}: {type(exc).__name__}({exc})")
+    return None
+
+
+@pytest.mark.parametrize("argname, call, big, small", INT_ARGS, ids=INT_IDS)
+def test_huge_ints_named(ctx, argname, call, big, small):
+    for value, want in ((2**64, big), (-2**64, small)):
+        exc = _outcome(call, ctx, value, argname)
+        if want == "E":
+            assert isinstance(exc, ValueError), f"{argname}={value!r} was accepted"
+        else:
+            assert exc is None, f"{argname}={value!r}: {exc!r}"
+    ctx.ev.delete()
+
+
+@pytest.mark.parametrize("argname, call, big, small", INT_ARGS, ids=INT_IDS)
+def test_bools_are_not_ints(ctx, argname, call, big, small):
+    exc = _outcome(call, ctx, True, argname)
+    assert isinstance(exc, TypeError), f"{argname}=True: {exc!r}"
+    ctx.ev.delete()
+
+
+def test_trigger_event_unknown_bits(any_base):
+    a, b = evloop.Bufferevent.pair(any_base)
+    seen = []
+    a.setcb(None, None, lambda bev, what, arg: seen.append(what))
+    for what in (-1, 0x100, 0x8000):
+        with pytest.raises(ValueError, match="what"):
+            a.trigger_event(what)
+    a.trigger_event(evloop.BEV_EVENT_EOF | evloop.BEV_EVENT_READING)
+    any_base.loop(evloop.EVLOOP_NONBLOCK)
+    assert seen == [evloop.BEV_EVENT_EOF | evloop.BEV_EVENT_READING]
+    a.free()
+    b.free()
+
+
+def test_decrement_saturates_instead_of_wrapping(any_base, pair):
+    # A bucket pushed past the ssize_t range by decrements stays empty (it
+    # used to wrap to a huge positive value and unsuspend the bufferevent).
+    a, _ = pair
+    bev = evloop.Bufferevent(any_base, a.fileno())
+    bev.set_rate_limit(evloop.TokenBucketCfg(10, 10, 10, 10, 100.0))
+    big = 2**63 - 1
+    for _ in range(4):
+        bev.decrement_read_limit(big)
+    assert bev.get_read_limit() < 0
+    bev.decrement_read_limit(-1)
+    assert bev.get_read_limit() < 0
+    for _ in range(4):
+        bev.decrement_write_limit(-big)
+    assert bev.get_write_limit() > 0
+    bev.free()
+
+
+# -- NaN and infinite timeouts -------------------------------------------------------
+
+def _bev_timeouts(base, value, which):
+    bev, other = evloop.Bufferevent.pair(base)
+    try:
+        if which == "read":
+            bev.set_timeouts(value, None)
+        else:
+            bev.set_timeouts(None, value)
+    finally:
+        bev.free()
+        other.free()
+
+
+TIMEOUT_APIS = [
+    ("timeout", lambda b, v: Event.timer(b, noop).add(v)),
+    ("timeout", lambda b, v: b.once(-1, EV_TIMEOUT, noop, None, v)),
+    ("timeout", lambda b, v: b.loopexit(v)),
+    ("duration", lambda b, v: b.init_common_timeout(v)),
+    ("max_interval", lambda b, v: EventConfig().set_max_dispatch_interval(v, -1, 0)),
+    ("timeout_read", lambda b, v: _bev_timeouts(b, v, "read")),
+    ("timeout_write", lambda b, v: _bev_timeouts(b, v, "write")),
+    ("tick_len", lambda b, v: evloop.TokenBucketCfg(10, 10, 10, 10, v)),
+]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")],
+                         ids=["nan", "inf", "-inf"])
+@pytest.mark.parametrize("argname, call", TIMEOUT_APIS,
+                         ids=[f"{i}-{n}" for i, (n, _) in enumerate(TIMEOUT_APIS)])
+def test_non_finite_timeouts_refused(any_base, argname, call, value):
+    # A NaN deadline became INT64_MIN and the backend wait wrapped; an
+    # infinite one is spelled None here.
+    with pytest.raises(ValueError, match=argname):
+        call(any_base, value)
+    assert any_base.loop(evloop.EVLOOP_NONBLOCK) == 1   # nothing got registered
+    any_base._validate()
+
+
+def test_huge_finite_timeout_clamps(any_base):
+    ev = Event.timer(any_base, noop)
+    ev.add(1e300)
+    flags, when = ev.pending(EV_TIMEOUT, want_tv=True)
+    assert flags == EV_TIMEOUT and when > 50 * 365 * 86400
+    ev.delete()
+
+
+# -- a finalizer that raises while the base is freed ------------------------------------
+
+def _raising_finalizer(seen, exc):
+    def fin(ev, arg):
+        seen.append(ev)
+        raise exc
+    return fin
+
+
+def test_free_raises_a_finalizers_exception():
+    seen = []
+    base = EventBase()
+    ev = Event.timer(base, noop)
+    ev.finalize(_raising_finalizer(seen, ZeroDivisionError("fin")))
+    with pytest.raises(ZeroDivisionError, match="fin"):
+        base.free()
+    assert seen == [ev]
+    assert base.closed         # the teardown completed; no descriptor left open
+    base.free()                # and it is not raised twice
+
+
+def test_free_runs_every_finalizer_when_one_raises():
+    seen = []
+    base = EventBase()
+    evs = [Event.timer(base, noop) for _ in range(3)]
+    evs[0].finalize(_raising_finalizer(seen, KeyError("first")))
+    evs[1].finalize(lambda ev, arg: seen.append(ev))
+    evs[2].finalize(_raising_finalizer(seen, KeyError("other")))
+    with pytest.raises(KeyError):
+        base.free()
+    assert sorted(map(id, seen)) == sorted(map(id, evs))
+    assert base.closed
+
+
+def test_free_sends_a_finalizers_exception_to_the_handler():
+    seen = []
+    handled = []
+    base = EventBase()
+    base.set_exception_handler(lambda b, ev, exc: handled.append((b, ev, exc)))
+    ev = Event.timer(base, noop)
+    err = ValueError("fin")
+    ev.finalize(_raising_finalizer(seen, err))
+    base.free()
+    assert handled == [(base, ev, err)]
+
+
+def test_free_from_a_callback_raises_from_loop():
+    base = EventBase()
+    seen = []
+    fin_ev = Event.timer(base, noop)
+
+    def free_it(fd, what, arg):
+        # pending when free() is called: the teardown at loop exit runs it
+        fin_ev.finalize(_raising_finalizer(seen, ZeroDivisionError("fin")))
+        base.free()
+
+    base.once(-1, EV_TIMEOUT, free_it)
+    with pytest.raises(ZeroDivisionError):
+        base.loop()
+    assert seen == [fin_ev]
+    assert base.closed
