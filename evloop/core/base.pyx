@@ -696,6 +696,7 @@ cdef class EventBase:
         """Route exceptions of callbacks to handler(base, event, exc) and
         keep looping; None restores the default (stop and propagate).
         KeyboardInterrupt and SystemExit always propagate."""
+        self._check("set the exception handler")
         if handler is not None and not callable(handler):
             raise TypeError(f"handler must be callable or None, not {type(handler).__name__}")
         self.exc_handler = handler

@@ -607,9 +607,17 @@ cdef class Event:
             event_add_nolock(base, self, ns, True, False)
 
     def delete(self):
-        """event_del: not pending, not active.  Fine on a non-added event."""
+        """event_del: not pending, not active.  Fine on a non-added event.
+        RuntimeError once the event's base was freed (in libevent a use
+        after free), except on an event being finalized, which delete()
+        leaves alone anyway (so a finalizer run by EventBase.free() may
+        call it)."""
         if self.freed or self.base is None:
             return
+        if self.base.freed:
+            if self.flags & C_EVLIST_FINALIZING:
+                return
+            raise RuntimeError("cannot delete the event: the event's EventBase was freed")
         event_del_nolock(self.base, self, False)
 
     def remove_timer(self):
