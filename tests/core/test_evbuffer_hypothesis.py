@@ -10,6 +10,7 @@ chunk boundaries, and large ``bytes`` exercise the zero-copy references.
 import os
 
 import hypothesis.strategies as st
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import (RuleBasedStateMachine, invariant,
                                  rule)
@@ -19,11 +20,13 @@ from evloop import (EVBUFFER_EOL_ANY, EVBUFFER_EOL_CRLF,
                     EVBUFFER_EOL_CRLF_STRICT, EVBUFFER_EOL_LF,
                     EVBUFFER_EOL_NUL)
 
-# Bounded so the whole file stays well under 20 s; EVLOOP_HYPOTHESIS_EXAMPLES
-# raises it for a longer fuzzing run.
+# Bounded so the whole file stays well under 20 s; EVLOOP_FUZZ_EXAMPLES (make
+# fuzz; EVLOOP_HYPOTHESIS_EXAMPLES is its older name) raises it for a longer
+# fuzzing run.
 settings.register_profile(
     "evbuffer",
-    max_examples=int(os.environ.get("EVLOOP_HYPOTHESIS_EXAMPLES", "150")),
+    max_examples=int(os.environ.get("EVLOOP_FUZZ_EXAMPLES")
+                     or os.environ.get("EVLOOP_HYPOTHESIS_EXAMPLES", "150")),
     stateful_step_count=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
@@ -291,4 +294,4 @@ class EvbufferMachine(RuleBasedStateMachine):
 
 
 EvbufferMachine.TestCase.settings = settings.get_profile("evbuffer")
-TestEvbufferModel = EvbufferMachine.TestCase
+TestEvbufferModel = pytest.mark.fuzz(EvbufferMachine.TestCase)

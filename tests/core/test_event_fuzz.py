@@ -19,15 +19,17 @@ these checks at the step that causes them.
 
 The normal suite runs a small deterministic profile (derandomized, no
 example database: the same sequences on every run and machine, a few
-seconds).  EVLOOP_FUZZ_EXAMPLES=N runs N random sequences instead:
+seconds).  EVLOOP_FUZZ_EXAMPLES=N runs N random sequences instead (``make
+fuzz`` selects the ``fuzz`` marker):
 
-    EVLOOP_FUZZ_EXAMPLES=5000 python -m pytest tests/core/test_event_fuzz.py -q -p no:cacheprovider
+    EVLOOP_FUZZ_EXAMPLES=5000 python -m pytest -m fuzz tests/core -q -p no:cacheprovider
 """
 import os
 import signal
 import socket
 
 import hypothesis.strategies as st
+import pytest
 from hypothesis import HealthCheck, event, settings
 from hypothesis.stateful import (Bundle, RuleBasedStateMachine, consumes, invariant,
                                  precondition, rule)
@@ -507,4 +509,4 @@ def _hung(signum, frame):
 
 
 EventMachine.TestCase.settings = PROFILE
-TestEventMachine = EventMachine.TestCase
+TestEventMachine = pytest.mark.fuzz(EventMachine.TestCase)
