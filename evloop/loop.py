@@ -232,6 +232,18 @@ class EventLoop(_evloop.Loop, _StdSelectorEventLoop):
         """TCP and Unix stream transports run on a socket Bufferevent."""
         return _evloop.StreamTransport(self, sock, protocol, waiter, extra, server)
 
+    def _make_read_pipe_transport(self, pipe: Any, protocol: asyncio.BaseProtocol,
+                                  waiter: asyncio.Future[None] | None = None,
+                                  extra: dict[str, Any] | None = None) -> asyncio.ReadTransport:
+        """connect_read_pipe's transport: a Bufferevent over the pipe's fd."""
+        return _evloop.ReadPipeTransport(self, pipe, protocol, waiter, extra)
+
+    def _make_write_pipe_transport(self, pipe: Any, protocol: asyncio.BaseProtocol,
+                                   waiter: asyncio.Future[None] | None = None,
+                                   extra: dict[str, Any] | None = None) -> asyncio.WriteTransport:
+        """connect_write_pipe's transport: a Bufferevent over the pipe's fd."""
+        return _evloop.WritePipeTransport(self, pipe, protocol, waiter, extra)
+
     # -- servers -------------------------------------------------------
     #
     # The stdlib builds the listening sockets and the Server; evloop asks it
