@@ -244,6 +244,27 @@ class EventLoop(_evloop.Loop, _StdSelectorEventLoop):
         """connect_write_pipe's transport: a Bufferevent over the pipe's fd."""
         return _evloop.WritePipeTransport(self, pipe, protocol, waiter, extra)
 
+    async def _make_subprocess_transport(
+            self, protocol: asyncio.BaseProtocol, args: Any, shell: bool, stdin: Any,
+            stdout: Any, stderr: Any, bufsize: int, extra: dict[str, Any] | None = None,
+            **kwargs: Any) -> asyncio.SubprocessTransport:
+        """subprocess_exec/subprocess_shell's transport: evloop's compiled
+        ProcessTransport, its child watched by a pidfd event on the base (no
+        child watcher, no thread; a waitpid thread where pidfd_open is
+        missing).  The rest is _UnixSelectorEventLoop's method."""
+        waiter = self.create_future()
+        transp = _evloop.ProcessTransport(self, protocol, args, shell, stdin, stdout, stderr,
+                                          bufsize, waiter, extra, kwargs)
+        try:
+            await waiter
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException:
+            transp.close()
+            await transp._wait()
+            raise
+        return transp
+
     # -- servers -------------------------------------------------------
     #
     # The stdlib builds the listening sockets and the Server; evloop asks it
