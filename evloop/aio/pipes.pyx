@@ -17,6 +17,14 @@
 #   finishes a close.  On a fifo or socket, the EV_READ event watches the
 #   write end: it fires when the reader closes (asyncio's "reader trick").
 #
+# Contexts (contextvars) are asyncio's, as StreamTransport keeps them: the
+# read callbacks run in a copy of the context reading started in (the
+# call_soon'd _start_reading, or resume_reading()'s caller: asyncio's reader
+# handle); the drain callbacks (resume_writing, the end of close()) in a
+# copy of the context of the write() that queued into an empty buffer
+# (asyncio's writer handle); the reader-closed callback in a copy of the
+# context the reader watch started in.
+#
 # Everything else follows CPython's _UnixReadPipeTransport and
 # _UnixWritePipeTransport (asyncio/unix_events.py, the same in 3.10-3.13
 # apart from is_reading, which 3.11 added) method by method: same checks,
@@ -74,6 +82,9 @@ cdef class ReadPipeTransport(Bufferevent):
 
     def _start_reading(self):
         if self.is_reading() and not self.freed:
+            # asyncio's call_soon(_add_reader): the reader handle copies
+            # the context this runs in.
+            self.read_ctx = _copy_context()
             self.enabled |= C_EV_READ
             self._enable_impl(C_EV_READ)
 
@@ -132,13 +143,24 @@ cdef class ReadPipeTransport(Bufferevent):
         return "<{}>".format(" ".join(info))
 
     cdef int _socket_read(self, int res) except -1:
+        # asyncio's _read_ready runs in its reader handle's context.
+        cdef object ctx = self.read_ctx
+        if ctx is None:
+            return self._read_ready_c()
+        PyContext_Enter(ctx)
+        try:
+            return self._read_ready_c()
+        finally:
+            PyContext_Exit(ctx)
+
+    cdef int _read_ready_c(self) except -1:
         cdef ssize_t n
         cdef int err
         if self.closing or self.freed:
             return 0
-        with nogil:
-            n = read(self.fileno, RECV_BUF, RECV_BUF_SIZE)
-            err = errno
+        # (No GIL release: a non-blocking read returns at once.)
+        n = read(self.fileno, RECV_BUF, RECV_BUF_SIZE)
+        err = errno
         if n > 0:
             self.proto_data_received(PyBytes_FromStringAndSize(RECV_BUF, n))
             return 0
@@ -172,6 +194,8 @@ cdef class ReadPipeTransport(Bufferevent):
             return
         self.paused = False
         if not self.freed:
+            # asyncio adds a new reader handle: the caller's context, copied.
+            self.read_ctx = _copy_context()
             self.enabled |= C_EV_READ
             self._enable_impl(C_EV_READ)
         if self.loop.get_debug():
@@ -223,6 +247,7 @@ cdef class ReadPipeTransport(Bufferevent):
             self.pipe = None
             self.protocol = None
             self.proto_data_received = None
+            self.read_ctx = None
             self.loop = None
 
 
@@ -271,6 +296,8 @@ cdef class WritePipeTransport(Bufferevent):
 
     def _start_reader(self):
         if not self.freed and self.pipe is not None:
+            # asyncio's call_soon(loop._add_reader): its handle's context.
+            self.reader_ctx = _copy_context()
             self.enabled |= C_EV_READ
             self._enable_impl(C_EV_READ)
 
@@ -325,7 +352,17 @@ cdef class WritePipeTransport(Bufferevent):
 
     cdef int _socket_read(self, int res) except -1:
         # The fd of a write end became "readable": the reader closed
-        # (asyncio's _read_ready).
+        # (asyncio's _read_ready, in its reader handle's context).
+        cdef object ctx = self.reader_ctx
+        if ctx is None:
+            return self._reader_closed()
+        PyContext_Enter(ctx)
+        try:
+            return self._reader_closed()
+        finally:
+            PyContext_Exit(ctx)
+
+    cdef int _reader_closed(self) except -1:
         if self.freed or self.pipe is None:
             return 0
         if self.loop.get_debug():
@@ -368,6 +405,8 @@ cdef class WritePipeTransport(Bufferevent):
                         return
                 if n == view.len:
                     return
+                # asyncio adds its writer handle here: this context, copied.
+                self.write_ctx = _copy_context()
             # Queue the rest; the output callback starts the write event.
             self.enabled |= C_EV_WRITE
             self.output._add(<char *>view.buf + n, view.len - n)
@@ -381,7 +420,17 @@ cdef class WritePipeTransport(Bufferevent):
 
     cdef int _run_writecb(self, int options) except -1:
         # The output drained (the write low watermark is 0): asyncio's
-        # _write_ready after a complete write.
+        # _write_ready after a complete write, in its writer handle's context.
+        cdef object ctx = self.write_ctx
+        if ctx is None:
+            return self._write_drained()
+        PyContext_Enter(ctx)
+        try:
+            return self._write_drained()
+        finally:
+            PyContext_Exit(ctx)
+
+    cdef int _write_drained(self) except -1:
         self.enabled &= ~C_EV_WRITE
         self._maybe_resume_protocol()   # may append to the buffer
         if self.closing and self.output.total_len == 0 and not self.freed:
@@ -394,22 +443,33 @@ cdef class WritePipeTransport(Bufferevent):
         return 0
 
     cdef int _run_eventcb(self, int what, int options) except -1:
-        cdef int err
-        if what & C_BEV_EVENT_ERROR:
-            err = self.last_error
-            if err == C_EPIPE and self.watch_reader:
-                # The reader closed while output was queued.  asyncio's
-                # selector reports the fd readable and writable in the same
-                # pass and runs the reader first, so the protocol sees its
-                # _read_ready's BrokenPipeError() (no errno), not the write's.
-                self._socket_read(C_EV_READ)
-                return 0
-            self.output.freeze_start &= ~FROZEN_BEV
-            self.output._drain(self.output.total_len)
-            self.output.freeze_start |= FROZEN_BEV
-            self.conn_lost += 1
-            self._fatal_error_c(OSError(err, _os.strerror(err)),
-                                "Fatal write error on pipe transport")
+        cdef object ctx
+        if not (what & C_BEV_EVENT_ERROR):
+            return 0
+        if self.last_error == C_EPIPE and self.watch_reader:
+            # The reader closed while output was queued.  asyncio's
+            # selector reports the fd readable and writable in the same
+            # pass and runs the reader first, so the protocol sees its
+            # _read_ready's BrokenPipeError() (no errno), not the write's.
+            return self._socket_read(C_EV_READ)
+        # asyncio's _write_ready fails in its writer handle's context.
+        ctx = self.write_ctx
+        if ctx is None:
+            return self._write_failed(self.last_error)
+        PyContext_Enter(ctx)
+        try:
+            return self._write_failed(self.last_error)
+        finally:
+            PyContext_Exit(ctx)
+
+    cdef int _write_failed(self, int err) except -1:
+        # asyncio: the buffer cleared, the write counted as lost.
+        self.output.freeze_start &= ~FROZEN_BEV
+        self.output._drain(self.output.total_len)
+        self.output.freeze_start |= FROZEN_BEV
+        self.conn_lost += 1
+        self._fatal_error_c(OSError(err, _os.strerror(err)),
+                            "Fatal write error on pipe transport")
         return 0
 
     def can_write_eof(self):
@@ -535,6 +595,7 @@ cdef class WritePipeTransport(Bufferevent):
             self.pipe.close()
             self.pipe = None
             self.protocol = None
+            self.write_ctx = self.reader_ctx = None
             self.loop = None
 
 

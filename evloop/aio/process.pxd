@@ -22,6 +22,7 @@ cdef class ProcessTransport:
     cdef dict extra                  # get_extra_info values
     cdef int pidfd                   # the child's pidfd, -1 if none (closed once reaped)
     cdef ChildExitWatcher watcher    # the pidfd's event, or None
+    cdef object exit_ctx             # Context the exit is handled in (asyncio's reader handle)
     cdef dict __dict__               # for ad-hoc attributes
 
     cdef int _watch_exit(self) except -1

@@ -53,9 +53,20 @@ def _process_use_pidfd(flag=None):
 cdef class ChildExitWatcher(Event):
     cdef int _run_custom(self) except -1:
         cdef ProcessTransport tr = self.transport
-        if tr is not None:
-            tr._child_exited()
-        return 0
+        cdef object ctx
+        if tr is None:
+            return 0
+        # PidfdChildWatcher's add_reader handle copied the context of
+        # subprocess_exec's caller; process_exited is scheduled from there.
+        ctx = tr.exit_ctx
+        tr.exit_ctx = None
+        if ctx is None:
+            return tr._child_exited()
+        PyContext_Enter(ctx)
+        try:
+            return tr._child_exited()
+        finally:
+            PyContext_Exit(ctx)
 
 
 cdef class ProcessTransport:
@@ -131,6 +142,7 @@ cdef class ProcessTransport:
             _threading2.Thread(target=self._wait_in_thread, args=(self.loop, self.pid),
                                name=f"evloop-waitpid-{self.pid}", daemon=True).start()
             return 0
+        self.exit_ctx = _copy_context()
         w = ChildExitWatcher.__new__(ChildExitWatcher)
         event_assign_internal(w, loop.base, self.pidfd, C_EV_READ, _noop_cb)
         w.flags = C_EVLIST_INIT

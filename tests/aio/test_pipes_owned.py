@@ -4,6 +4,7 @@ _UnixWritePipeTransport — reading control, flow control, EOF, the reader
 closing (EPIPE), a PTY master both ways (EIO at the end), the errors, the
 ResourceWarning — and, on evloop, that the transports are evloop's own."""
 import asyncio
+import contextvars
 import errno
 import gc
 import os
@@ -326,3 +327,55 @@ def test_unclosed_pipe_transport_warns(loop, kind):
     with pytest.raises(OSError):
         os.fstat(keep)          # the transport closed its pipe
     os.close(other)
+
+
+def test_pipe_callbacks_run_in_asyncio_contexts(loop):
+    # asyncio's handles copy the context current when they are made: the
+    # reader's when reading starts (or resumes), the writer's when write()
+    # first queues; evloop keeps the same contexts without the handles.
+    var = contextvars.ContextVar("var", default="unset")
+    seen = []
+
+    class P(Recorder):
+        def data_received(self, data):
+            seen.append(("data", var.get()))
+            super().data_received(data)
+
+        def resume_writing(self):
+            seen.append(("resume", var.get()))
+            super().resume_writing()
+
+    async def main():
+        rfd, wfd = os.pipe()
+        var.set("at connect")
+        rtr, rproto = await loop.connect_read_pipe(lambda: P(loop), os.fdopen(rfd, "rb", 0))
+        var.set("later")
+        os.write(wfd, b"a")
+        while not rproto.data:
+            await asyncio.sleep(0.01)
+        rtr.pause_reading()
+        var.set("at resume")
+        rtr.resume_reading()
+        var.set("after resume")
+        os.write(wfd, b"b")
+        while len(rproto.data) < 2:
+            await asyncio.sleep(0.01)
+        rtr.close()
+        await rproto.lost
+        os.close(wfd)
+
+        rfd, wfd = os.pipe()
+        wtr, wproto = await loop.connect_write_pipe(lambda: P(loop), os.fdopen(wfd, "wb", 0))
+        var.set("at write")
+        wtr.write(b"w" * (1 << 20))
+        var.set("after write")
+        reader = os.fdopen(rfd, "rb")
+        got = await loop.run_in_executor(None, reader.read, 1 << 20)
+        await wproto.resumed
+        wtr.close()
+        await wproto.lost
+        reader.close()
+        return len(got)
+
+    assert run(loop, main()) == 1 << 20
+    assert seen == [("data", "at connect"), ("data", "at resume"), ("resume", "at write")]
