@@ -126,10 +126,11 @@ def test_child_closes_stdout_early(loop, loop_name):
     assert_no_zombie()
 
 
-def test_many_concurrent_subprocesses(loop):
+def test_many_concurrent_subprocesses(loop, loop_name):
     async def one(i):
         proc = await asyncio.create_subprocess_exec(
             "sh", "-c", f"echo {i}; exit {i % 7}", stdout=asyncio.subprocess.PIPE)
+        assert_owned(loop_name, proc)
         out, _ = await proc.communicate()
         return int(out), proc.returncode
 
@@ -187,10 +188,11 @@ def test_communicate_big_input_and_output(loop, loop_name):
     assert_no_zombie()
 
 
-def test_shell_signals_and_kill_on_close(loop):
+def test_shell_signals_and_kill_on_close(loop, loop_name):
     async def main():
         proc = await asyncio.create_subprocess_shell(
             "exec sleep 60", stdout=asyncio.subprocess.PIPE)
+        assert_owned(loop_name, proc)
         proc.send_signal(signal.SIGTERM)
         assert await proc.wait() == -signal.SIGTERM
         proc2 = await asyncio.create_subprocess_exec("sleep", "60")
