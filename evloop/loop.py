@@ -7,10 +7,12 @@ an ``EventBase`` (``loop.event_base``), which libevent-face ``Event``\\ s can
 share.  The hot ``sock_*`` coroutines (``sock_recv``, ``sock_recv_into``,
 ``sock_sendall``, ``sock_accept``, and ``sock_recvfrom``,
 ``sock_recvfrom_into``, ``sock_sendto``, also on Python 3.10) are compiled
-too (``aio/sockops.pyx``).  What the stdlib writes against that engine
-(Happy Eyeballs in ``create_connection``, ``create_server``,
-``sock_connect``, ``sock_sendfile``, pipes, subprocess watchers, SSL) is
-inherited unchanged.
+too (``aio/sockops.pyx``), and so are the stream, pipe and subprocess
+transports (``aio/transports.pyx``, ``aio/pipes.pyx``,
+``aio/process.pyx``: children watched by pidfd events, no child watcher).
+What the stdlib writes against that engine (Happy Eyeballs in
+``create_connection``, ``create_server``, ``sock_connect``,
+``sock_sendfile``, SSL) is inherited unchanged.
 
 Differences from asyncio: none intended.  Where evloop's behaviour differs
 anyway, ``tests/aio`` has an ``xfail`` saying why.
