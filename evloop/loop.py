@@ -7,10 +7,12 @@ an ``EventBase`` (``loop.event_base``), which libevent-face ``Event``\\ s can
 share.  The hot ``sock_*`` coroutines (``sock_recv``, ``sock_recv_into``,
 ``sock_sendall``, ``sock_accept``, and ``sock_recvfrom``,
 ``sock_recvfrom_into``, ``sock_sendto``, also on Python 3.10) are compiled
-too (``aio/sockops.pyx``).  What the stdlib writes against that engine
-(Happy Eyeballs in ``create_connection``, ``create_server``,
-``sock_connect``, ``sock_sendfile``, pipes, subprocess watchers, SSL) is
-inherited unchanged.
+too (``aio/sockops.pyx``), and so are the stream, pipe and subprocess
+transports (``aio/transports.pyx``, ``aio/pipes.pyx``,
+``aio/process.pyx``: children watched by pidfd events, no child watcher).
+What the stdlib writes against that engine (Happy Eyeballs in
+``create_connection``, ``create_server``, ``sock_connect``,
+``sock_sendfile``, SSL) is inherited unchanged.
 
 Differences from asyncio: none intended.  Where evloop's behaviour differs
 anyway, ``tests/aio`` has an ``xfail`` saying why.
@@ -231,6 +233,39 @@ class EventLoop(_evloop.Loop, _StdSelectorEventLoop):
                                server: _base_events.Server | None = None) -> asyncio.Transport:
         """TCP and Unix stream transports run on a socket Bufferevent."""
         return _evloop.StreamTransport(self, sock, protocol, waiter, extra, server)
+
+    def _make_read_pipe_transport(self, pipe: Any, protocol: asyncio.BaseProtocol,
+                                  waiter: asyncio.Future[None] | None = None,
+                                  extra: dict[str, Any] | None = None) -> asyncio.ReadTransport:
+        """connect_read_pipe's transport: a Bufferevent over the pipe's fd."""
+        return _evloop.ReadPipeTransport(self, pipe, protocol, waiter, extra)
+
+    def _make_write_pipe_transport(self, pipe: Any, protocol: asyncio.BaseProtocol,
+                                   waiter: asyncio.Future[None] | None = None,
+                                   extra: dict[str, Any] | None = None) -> asyncio.WriteTransport:
+        """connect_write_pipe's transport: a Bufferevent over the pipe's fd."""
+        return _evloop.WritePipeTransport(self, pipe, protocol, waiter, extra)
+
+    async def _make_subprocess_transport(
+            self, protocol: asyncio.BaseProtocol, args: Any, shell: bool, stdin: Any,
+            stdout: Any, stderr: Any, bufsize: int, extra: dict[str, Any] | None = None,
+            **kwargs: Any) -> asyncio.SubprocessTransport:
+        """subprocess_exec/subprocess_shell's transport: evloop's compiled
+        ProcessTransport, its child watched by a pidfd event on the base (no
+        child watcher, no thread; a waitpid thread where pidfd_open is
+        missing).  The rest is _UnixSelectorEventLoop's method."""
+        waiter = self.create_future()
+        transp = _evloop.ProcessTransport(self, protocol, args, shell, stdin, stdout, stderr,
+                                          bufsize, waiter, extra, kwargs)
+        try:
+            await waiter
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException:
+            transp.close()
+            await transp._wait()
+            raise
+        return transp
 
     # -- servers -------------------------------------------------------
     #

@@ -13,7 +13,7 @@ STUB = Path(ext.__file__).resolve().parent / "_evloop.pyi"
 INTERNAL = {
     "BACKEND_ORDER", "Backend", "EpollBackend", "PollBackend", "SelectBackend",
     "BevEvent", "BevRateLimit", "BuffereventFilter", "CommonTimeoutEvent", "ListenerEvent",
-    "FdWatcher", "ReadyEvent", "SignalWatcher", "SockWatcher",
+    "FdWatcher", "ReadyEvent", "SignalWatcher", "SockWatcher", "ChildExitWatcher",
 }
 
 

@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""Subprocess spawn-and-wait and pipe throughput on asyncio, uvloop, rloop and evloop.
+
+Workloads (each run in a fresh process pinned to one CPU, per loop):
+
+* ``spawn``: N times ``await (await asyncio.create_subprocess_exec("true")).wait()``,
+  one after the other (the cost of Popen plus the exit watching);
+* ``spawn_conc``: N ``true`` children started together, then all waited for
+  (gather), so the loop's exit watching of many children at once counts;
+* ``pipe``: M MiB through an ``os.pipe()`` pair, ``connect_write_pipe`` on the
+  write end and ``connect_read_pipe`` on the read end of the same loop, in
+  64 KiB writes under flow control (the writer waits in ``drain``-style on
+  ``resume_writing`` when paused).
+
+Prints µs per operation (per child, or per MiB), the median of --repeat
+runs with the loops taking turns, and evloop's ratios to the others (lower
+is better).  A loop that lacks a feature (rloop's subprocesses or pipes)
+shows its error instead of a number.  Do not run at full size on a shared
+machine; ``--quick`` is a smoke run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import _common
+from _common import fmt, print_table, ratio, wait_idle
+
+ROOT = _common.ROOT
+LOOPS = ("asyncio", "uvloop", "rloop", "evloop")
+# workload -> (default size, unit of the per-op number)
+WORKLOADS = {"spawn": (200, "child"), "spawn_conc": (200, "child"), "pipe": (64, "MiB")}
+
+
+# -- the child: one loop, one workload ---------------------------------------------------
+
+
+def new_loop(name):
+    import asyncio
+
+    if name == "asyncio":
+        return asyncio.new_event_loop()
+    if name == "uvloop":
+        import uvloop
+        return uvloop.new_event_loop()
+    if name == "rloop":
+        import rloop
+        return rloop.new_event_loop()
+    if name == "evloop":
+        sys.path.insert(0, str(ROOT))
+        import evloop
+        return evloop.new_event_loop()
+    raise SystemExit(f"unknown loop {name}")
+
+
+async def w_spawn(loop, n):
+    import asyncio
+
+    for _ in range(n):
+        proc = await asyncio.create_subprocess_exec("true")
+        await proc.wait()
+
+
+async def w_spawn_conc(loop, n):
+    import asyncio
+
+    procs = [await asyncio.create_subprocess_exec("true") for _ in range(n)]
+    await asyncio.gather(*(p.wait() for p in procs))
+
+
+async def w_pipe(loop, mib):
+    import asyncio
+
+    total = mib * 1024 * 1024
+    chunk = b"x" * 65536
+    done = loop.create_future()
+
+    class Reader(asyncio.Protocol):
+        def __init__(self):
+            self.n = 0
+
+        def data_received(self, data):
+            self.n += len(data)
+            if self.n >= total and not done.done():
+                done.set_result(None)
+
+    class Writer(asyncio.Protocol):
+        def __init__(self):
+            self.resumed = None
+
+        def pause_writing(self):
+            self.resumed = loop.create_future()
+
+        def resume_writing(self):
+            self.resumed.set_result(None)
+            self.resumed = None
+
+    rfd, wfd = os.pipe()
+    rtr, _ = await loop.connect_read_pipe(Reader, os.fdopen(rfd, "rb", 0))
+    wtr, wproto = await loop.connect_write_pipe(Writer, os.fdopen(wfd, "wb", 0))
+    try:
+        sent = 0
+        while sent < total:
+            wtr.write(chunk)
+            sent += len(chunk)
+            if wproto.resumed is not None:
+                await wproto.resumed
+        await done
+    finally:
+        wtr.close()
+        rtr.close()
+        await asyncio.sleep(0)
+
+
+WORKLOAD_FUNCS = {"spawn": w_spawn, "spawn_conc": w_spawn_conc, "pipe": w_pipe}
+
+
+def run_child(loop_name, workload, n):
+    import asyncio
+
+    loop = new_loop(loop_name)
+    asyncio.set_event_loop(loop)
+    fn = WORKLOAD_FUNCS[workload]
+    try:
+        loop.run_until_complete(fn(loop, max(n // 10, 1)))   # warm-up
+        t0 = time.perf_counter()
+        loop.run_until_complete(fn(loop, n))
+        dt = time.perf_counter() - t0
+    finally:
+        loop.close()
+    return {"us_per_op": dt * 1e6 / n}
+
+
+# -- the driver --------------------------------------------------------------------------
+
+
+def spawn(loop_name, workload, n, cpu):
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", loop_name, workload, str(n)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
+                          preexec_fn=_common.pin_preexec(cpu))
+    if proc.returncode != 0:
+        err = (proc.stderr.strip().splitlines() or ["exit %d" % proc.returncode])[-1]
+        return {"error": err}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--child", nargs=3, metavar=("LOOP", "WORKLOAD", "N"), help=argparse.SUPPRESS)
+    ap.add_argument("--loops", nargs="+", default=list(LOOPS), choices=LOOPS)
+    ap.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=list(WORKLOADS))
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--scale", type=float, default=1.0, help="multiply every size by this")
+    ap.add_argument("--quick", action="store_true", help="a smoke run: --scale 0.05 --repeat 1")
+    ap.add_argument("--cpu", type=int, default=None,
+                    help="the CPU to pin the children to (default: the last one allowed)")
+    ap.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
+                    help="before each child wait up to S s until its CPU is idle")
+    ap.add_argument("--json", metavar="FILE")
+    args = ap.parse_args(argv)
+
+    if args.child:
+        loop_name, workload, n = args.child
+        print(json.dumps(run_child(loop_name, workload, int(n))))
+        return 0
+    if args.quick:
+        args.scale, args.repeat = 0.05, 1
+    cpu = args.cpu if args.cpu is not None else sorted(os.sched_getaffinity(0))[-1]
+
+    results = {w: {lp: [] for lp in args.loops} for w in args.workloads}
+    errors = {}
+    for rep in range(args.repeat):
+        for w in args.workloads:
+            n = max(int(WORKLOADS[w][0] * args.scale), 2)
+            order = args.loops[rep % len(args.loops):] + args.loops[:rep % len(args.loops)]
+            for lp in order:
+                wait_idle([cpu], args.wait_idle)
+                res = spawn(lp, w, n, cpu)
+                if "error" in res:
+                    errors[(w, lp)] = res["error"]
+                else:
+                    results[w][lp].append(res["us_per_op"])
+                print(f"  [{rep + 1}/{args.repeat}] {w:10s} {lp:8s} "
+                      f"{fmt(res.get('us_per_op'), ',.1f', res.get('error', '-'))} us/op",
+                      file=sys.stderr, flush=True)
+
+    mach = _common.machine_info()
+    print(f"\nMachine: {mach['cpu_model']}, {mach['nproc']} CPUs{' (VM)' if mach['virtualized'] else ''}, "
+          f"Linux {mach['kernel']}, Python {mach['python']}; evloop {_common.git_rev()}; "
+          f"children pinned to CPU {cpu}; median of {args.repeat}\n")
+    med = {w: {lp: (statistics.median(v) if v else None) for lp, v in d.items()}
+           for w, d in results.items()}
+    others = [lp for lp in args.loops if lp != "evloop"]
+    headers = ["workload", "unit"] + [f"{lp} us/op" for lp in args.loops]
+    if "evloop" in args.loops:
+        headers += [f"ev/{lp}" for lp in others]
+    rows = []
+    summary = {}
+    for w in args.workloads:
+        m = med[w]
+        row = [w, WORKLOADS[w][1]] + [fmt(m[lp], ",.1f") for lp in args.loops]
+        entry = {"us_per_op": m, "unit": WORKLOADS[w][1]}
+        if "evloop" in args.loops:
+            for lp in others:
+                r = ratio(m["evloop"], m[lp])
+                row.append(fmt(r, ".2f"))
+                entry[f"ev_vs_{lp}"] = r
+        rows.append(row)
+        summary[w] = entry
+    print_table(headers, rows, left=2)
+    for (w, lp), e in sorted(errors.items()):
+        print(f"  {w} on {lp}: {e}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"machine": mach, "cpu": cpu, "results": summary,
+                       "errors": {f"{w}/{lp}": e for (w, lp), e in errors.items()}}, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
