@@ -18,7 +18,7 @@ EXT     := evloop/.built-stamp
 
 .PHONY: all demo test test-suite test-debug-mode test-packaging build debug bench bench-echo bench-overhead \
 	bench-bufferevent bench-aiohttp bench-all clean distclean sysdeps sysdeps-bench deps \
-	demo-deps test-all test-latest upgrade-deps dist fuzz docs
+	demo-deps test-all test-latest upgrade-deps dist fuzz docs test-debug-build
 
 all: build
 
@@ -67,6 +67,20 @@ test-suite: build deps sysdeps
 
 test-debug-mode: build deps
 	PYTHONASYNCIODEBUG=1 $(PY) -m pytest -q tests/aio tests/integration $(PYTEST_ARGS)
+
+# The libevent-face suites under a debug build of the extension (-O0,
+# assertions, Cython bounds checks) and Python's -X dev, so that a memory
+# error fails a test, not a user.  Built in a copy of the tree
+# (build/debug-tree), so the in-place release build is left alone; pytest
+# runs from there, so `import evloop` finds the debug build.
+DEBUG_TREE := build/debug-tree
+test-debug-build: deps
+	rm -rf $(DEBUG_TREE) && mkdir -p $(DEBUG_TREE)
+	cp -r setup.py pyproject.toml README.md LICENSE evloop $(DEBUG_TREE)/
+	find $(DEBUG_TREE)/evloop \( -name '*.so' -o -name '_evloop.c' -o -name '.built-stamp' \) -delete
+	cd $(DEBUG_TREE) && EVLOOP_DEBUG=1 $(CURDIR)/$(PY) setup.py -q build_ext --inplace --force
+	cd $(DEBUG_TREE) && $(CURDIR)/$(PY) -c "import evloop, sys; sys.exit(0 if '$(DEBUG_TREE)' in evloop.__file__ else 'not the debug build: ' + evloop.__file__)"
+	cd $(DEBUG_TREE) && $(CURDIR)/$(PY) -X dev -m pytest -q -p no:cacheprovider $(CURDIR)/tests/core $(CURDIR)/tests/compat $(PYTEST_ARGS)
 
 # Builds the sdist, a wheel from it (isolated), installs that into a fresh
 # venv and runs tests/packaging/smoke.py outside the tree (tools/dist.py).
