@@ -35,6 +35,9 @@ import collections as _collections
 import contextvars as _contextvars
 import logging as _logging
 import threading as _threading
+import traceback as _traceback
+from asyncio import base_events as _base_events
+from asyncio import constants as _asyncio_constants
 from asyncio import coroutines as _coroutines
 from asyncio import format_helpers as _format_helpers
 
@@ -70,6 +73,34 @@ def _format_cb(cb, args):
         return repr(cb)
 
 
+cdef object source_traceback(int trimmed):
+    """A debug-mode source traceback that ends where asyncio's ends.
+
+    asyncio's Handle.__init__ takes format_helpers.extract_stack() from its
+    caller's frame, limited to constants.DEBUG_STACK_DEPTH frames, and each
+    asyncio method on the way deletes its own frame (call_soon: _call_soon
+    and call_soon; call_later: TimerHandle.__init__, call_at, call_later),
+    so the stack ends at the user's line with `trimmed` frames fewer.
+    Compiled functions have no Python frame: sys._getframe(0) from here is
+    already the caller of the loop method (when there is no Python frame at
+    all -- a call from C -- the stack is empty)."""
+    try:
+        frame = _sys2._getframe(0)
+    except ValueError:
+        return _traceback.StackSummary()
+    return _format_helpers.extract_stack(
+        frame, _asyncio_constants.DEBUG_STACK_DEPTH - trimmed)
+
+
+cdef str _created_at(object tb):
+    # asyncio's Handle._repr_info: where the handle was made (debug mode).
+    frame = tb[len(tb) - 1]
+    return f"created at {frame[0]}:{frame[1]}"
+
+
+cdef object _format_handle = getattr(_base_events, "_format_handle", str)
+
+
 cdef class Handle:
     """A callback scheduled by call_soon or registered by add_reader; the
     same API as asyncio.Handle (cancel, cancelled, get_context)."""
@@ -84,8 +115,7 @@ cdef class Handle:
         self.cancelled_ = False
         self._repr = None
         if loop is not None and (<Loop>loop).c_debug:
-            self._source_traceback = _format_helpers.extract_stack(
-                _sys2._getframe(1))
+            self._source_traceback = source_traceback(0)
         else:
             self._source_traceback = None
 
@@ -115,6 +145,8 @@ cdef class Handle:
             info.append("cancelled")
         if self._callback is not None:
             info.append(_format_cb(self._callback, self._args))
+        if self._source_traceback:
+            info.append(_created_at(self._source_traceback))
         return "<{}>".format(" ".join(info))
 
     def _run(self):
@@ -149,18 +181,22 @@ cdef class Handle:
         return 0
 
 
-cdef inline int run_handle_timed(Loop loop, Handle h) except -1:
-    """Run h; in debug mode warn about slow callbacks (asyncio's
-    slow_callback_duration)."""
+cdef inline int run_handle_timed(Loop loop, Handle h, object shown) except -1:
+    """Run h, which `shown` stands for (asyncio's handle: h itself, or the
+    TimerHandle that holds it); in debug mode warn about slow callbacks
+    (asyncio's slow_callback_duration)."""
     cdef double t0, dt
-    loop._current_handle = h
+    loop._current_handle = shown
     try:
         if loop.c_debug:
             t0 = mono_ns() / 1e9
             h._run_handle()
             dt = mono_ns() / 1e9 - t0
             if dt >= (<object>loop).slow_callback_duration:
-                _logger.warning("Executing %s took %.3f seconds", h, dt)
+                # asyncio's _run_once names the task of a task step
+                # (base_events._format_handle), else the handle.
+                _logger.warning("Executing %s took %.3f seconds",
+                                _format_handle(shown), dt)
         else:
             h._run_handle()
     finally:
@@ -181,7 +217,7 @@ cdef class ReadyEvent(Event):
                 h = <Handle>loop.ready_popleft()
                 if h.cancelled_:
                     continue
-                run_handle_timed(loop, h)
+                run_handle_timed(loop, h, h)
         finally:
             # KeyboardInterrupt/SystemExit escaped a callback: what is left
             # must still run in a later pass.
@@ -198,8 +234,9 @@ cdef class TimerHandle(Event):
         cdef Handle h = self.h
         if h is None or h.cancelled_:
             return 0
-        self.h = None
-        run_handle_timed(<Loop>h._loop, h)
+        # h stays: asyncio's TimerHandle keeps its callback after it ran
+        # (its repr and get_context() show it).
+        run_handle_timed(<Loop>h._loop, h, self)
         return 0
 
     def when(self):
@@ -210,8 +247,11 @@ cdef class TimerHandle(Event):
             return
         self.tcancelled = True
         if self.h is not None:
+            if (<Loop>self.h._loop).c_debug:
+                # asyncio's Handle.cancel keeps the repr with the callback
+                # ("Executing <TimerHandle...> took" can still name it).
+                self.repr_ = repr(self)
             self.h.cancel()
-            self.h = None
         if self.base is not None and not self.base.freed:
             event_del_nolock(self.base, self, False)
 
@@ -221,14 +261,46 @@ cdef class TimerHandle(Event):
     def get_context(self):
         return self.h._context if self.h is not None else None
 
+    # asyncio.TimerHandle's attributes that asyncio itself reads
+    # (base_events._format_handle, default_exception_handler).
+    @property
+    def _callback(self):
+        return self.h._callback if self.h is not None else None
+
+    @property
+    def _args(self):
+        return self.h._args if self.h is not None else None
+
+    @property
+    def _source_traceback(self):
+        return self.h._source_traceback if self.h is not None else None
+
+    @property
+    def _when(self):
+        return self.when_
+
+    @property
+    def _cancelled(self):
+        return self.tcancelled
+
     @property
     def _scheduled(self):
         return bool(self.flags & C_EVLIST_TIMEOUT)
 
     def __repr__(self):
-        state = "cancelled" if self.cancelled() else f"when={self.when_}"
-        cb = _format_cb(self.h._callback, self.h._args) if self.h is not None else ""
-        return f"<TimerHandle {state} {cb}>"
+        # asyncio's TimerHandle._repr_info, field by field.
+        if self.repr_ is not None:
+            return self.repr_
+        info = [self.__class__.__name__]
+        if self.tcancelled:
+            info.append("cancelled")
+        info.append(f"when={self.when_}")
+        h = self.h
+        if h is not None and h._callback is not None:
+            info.append(_format_cb(h._callback, h._args))
+        if h is not None and h._source_traceback:
+            info.append(_created_at(h._source_traceback))
+        return "<{}>".format(" ".join(info))
 
     def __lt__(self, other):
         return self.when_ < other.when()
@@ -259,7 +331,7 @@ cdef class FdWatcher(Event):
         cdef Handle h = self.h
         if h is None or h.cancelled_:
             return 0
-        run_handle_timed(<Loop>h._loop, h)
+        run_handle_timed(<Loop>h._loop, h, h)
         return 0
 
 
@@ -270,7 +342,7 @@ cdef class SignalWatcher(Event):
         self.ncalls = 0
         while n > 0 and h is not None and not h.cancelled_:
             n -= 1
-            run_handle_timed(<Loop>h._loop, h)
+            run_handle_timed(<Loop>h._loop, h, h)
         return 0
 
 
@@ -392,25 +464,25 @@ cdef class Loop:
             if context is None:
                 return _BaseEventLoop.create_task(self, coro, name=name)
             return _BaseEventLoop.create_task(self, coro, name=name, context=context)
-        task = _Task(coro, loop=self, name=name, context=context)
-        if self.c_debug:
-            tb = task._source_traceback
-            if tb:
-                del tb[len(tb) - 1]
-        return task
+        # In debug mode the C Task takes traceback.extract_stack() from the
+        # innermost Python frame: this method has none, so that is already
+        # the caller's (asyncio's create_task deletes its own frame).
+        return _Task(coro, loop=self, name=name, context=context)
 
     def time(self):
         """CLOCK_MONOTONIC seconds, the clock of time.monotonic()."""
         return mono_ns() / 1e9
 
-    cdef Handle _new_handle(self, object callback, object args, object context):
+    cdef Handle _new_handle(self, object callback, object args, object context,
+                            int trimmed=2):
+        # trimmed: see source_traceback (2 is call_soon's and call_at's).
         cdef Handle h = Handle.__new__(Handle)
         h._context = _copy_context() if context is None else context
         h._loop = self
         h._callback = callback
         h._args = args
         if self.c_debug:
-            h._source_traceback = _format_helpers.extract_stack(_sys2._getframe(2))
+            h._source_traceback = source_traceback(trimmed)
         return h
 
     cdef int _schedule_ready(self) except -1:
@@ -432,9 +504,25 @@ cdef class Loop:
         return h
 
     def _call_soon(self, callback, args, context):
-        cdef Handle h = self._new_handle(callback, args, context)
+        # (asyncio's _call_soon trims only its own frame; its caller trims
+        # the next one)
+        cdef Handle h = self._new_handle(callback, args, context, 1)
         self.ready_append(h)
         self._schedule_ready()
+        return h
+
+    def call_soon_threadsafe(self, callback, *args, context=None):
+        """asyncio call_soon_threadsafe: call_soon from any thread, waking
+        the loop (the stdlib's self-pipe, an add_reader of the base)."""
+        cdef Handle h
+        if self.c_closed:
+            raise RuntimeError("Event loop is closed")
+        if self.c_debug:
+            self._check_callback(callback, "call_soon_threadsafe")
+        h = self._new_handle(callback, args, context)
+        self.ready_append(h)
+        self._schedule_ready()
+        self._write_to_self()
         return h
 
     def call_later(self, delay, callback, *args, context=None):
@@ -446,7 +534,7 @@ cdef class Loop:
         if self.c_debug:
             self._check_thread()
             self._check_callback(callback, "call_later")
-        return self._call_at(mono_ns() / 1e9 + delay, callback, args, context)
+        return self._call_at(mono_ns() / 1e9 + delay, callback, args, context, 3)
 
     def call_at(self, when, callback, *args, context=None):
         """asyncio call_at: run callback(*args) at loop.time() == when."""
@@ -459,7 +547,8 @@ cdef class Loop:
             self._check_callback(callback, "call_at")
         return self._call_at(when, callback, args, context)
 
-    cdef TimerHandle _call_at(self, double w, object callback, object args, object context):
+    cdef TimerHandle _call_at(self, double w, object callback, object args, object context,
+                              int trimmed=2):
         cdef TimerHandle th
         cdef int64_t deadline
         th = TimerHandle.__new__(TimerHandle)
@@ -467,7 +556,7 @@ cdef class Loop:
         th.flags = C_EVLIST_INIT    # counts as a real event
         th.closure = CLOSURE_CUSTOM
         th.pri = 1
-        th.h = self._new_handle(callback, args, context)
+        th.h = self._new_handle(callback, args, context, trimmed)
         th.when_ = w
         if w >= 9.0e9:
             deadline = <int64_t>9000000000 * NS_PER_SEC
@@ -554,7 +643,9 @@ cdef class Loop:
         fd = fd_of(fdobj, "fd")
         if fd < 0:
             raise ValueError(f"Invalid file descriptor: {fd}")
-        h = self._new_handle(callback, args, None)
+        # (asyncio's _add_reader is reached through add_reader: its frame
+        # is the last, nothing trimmed; this method has no frame)
+        h = self._new_handle(callback, args, None, 1)
         old = table.get(fd)
         if type(old) is SockWatcher:
             # A sock_* watcher: replaced like any reader (a waiting
