@@ -62,6 +62,7 @@ cdef object _Future = _asyncio.Future
 cdef object _Task = _asyncio.Task
 cdef object _BaseEventLoop = _asyncio.BaseEventLoop
 cdef bint _PY_LT_311 = _sys2.version_info < (3, 11)
+cdef bint _PY_GE_313 = _sys2.version_info >= (3, 13)
 cdef object _CFuture = _casyncio.Future
 cdef object _new_deque = _collections.deque
 
@@ -326,6 +327,10 @@ cdef class TimerHandle(Event):
         return <Py_hash_t>(<size_t><void *>self >> 4)
 
 
+cdef inline bint nan_timer(object ev):
+    return type(ev) is TimerHandle and (<TimerHandle>ev).when_ != (<TimerHandle>ev).when_
+
+
 cdef class FdWatcher(Event):
     cdef int _run_custom(self) except -1:
         cdef Handle h = self.h
@@ -558,7 +563,14 @@ cdef class Loop:
         th.pri = 1
         th.h = self._new_handle(callback, args, context, trimmed)
         th.when_ = w
-        if w >= 9.0e9:
+        if w != w:
+            # NaN: asyncio runs such a timer as soon as it is the earliest
+            # in its heap (`nan >= end_time` is false); deadline 0 makes it
+            # the earliest here.  (Converted as is, NaN is INT64_MIN and the
+            # wait computed from it wraps: a frozen loop.)  On 3.13 the
+            # timeout computed from it raises; see _run_once.
+            deadline = 0
+        elif w >= 9.0e9:
             deadline = <int64_t>9000000000 * NS_PER_SEC
         elif w <= 0:
             deadline = 0
@@ -604,6 +616,12 @@ cdef class Loop:
                 if base.event_count_active or self.c_stopping:
                     tv = 0
                 else:
+                    if _PY_GE_313 and base.heap_n and nan_timer(<object>base.heap[0]):
+                        # 3.13's _run_once computes the select timeout as
+                        # `when - time()` of the earliest timer, NaN here,
+                        # and selectors raise this ValueError (math.ceil);
+                        # 3.10-3.12 clamp it to 0 with max().
+                        raise ValueError("cannot convert float NaN to integer")
                     tv = timeout_next(base)
                 make_later_active(base)
                 base.tv_cache_ns = 0
