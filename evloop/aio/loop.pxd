@@ -27,6 +27,7 @@ cdef class FdWatcher(Event):
     # add_reader/add_writer: a persistent EV_READ or EV_WRITE event that
     # runs its handle directly from the dispatch pass.
     cdef Handle h
+    cdef object fileobj              # what add_reader/add_writer was given (asyncio's key.fileobj)
 
 
 cdef class SignalWatcher(Event):

@@ -655,12 +655,11 @@ cdef class Loop:
     def _add_watcher(self, fdobj, int what, callback, args):
         cdef FdWatcher w
         cdef int fd
+        cdef bint by_object = False
         cdef dict table = self.readers if what == C_EV_READ else self.writers
         if self.c_closed:
             raise RuntimeError("Event loop is closed")
-        fd = fd_of(fdobj, "fd")
-        if fd < 0:
-            raise ValueError(f"Invalid file descriptor: {fd}")
+        fd = watched_fd(self, fdobj, &by_object)
         # (asyncio's _add_reader is reached through add_reader: its frame
         # is the last, nothing trimmed; this method has no frame)
         h = self._new_handle(callback, args, None, 1)
@@ -680,12 +679,15 @@ cdef class Loop:
                 w.h.cancel()
             w.h = h
             return h
+        if by_object:
+            closed_fd_other_direction(self, fd, table)
         w = FdWatcher.__new__(FdWatcher)
         event_assign_internal(w, self.base, fd, what | C_EV_PERSIST, _noop_cb)
         w.flags = C_EVLIST_INIT
         w.closure = CLOSURE_CUSTOM
         w.pri = 1
         w.h = h
+        w.fileobj = fdobj
         event_add_nolock(self.base, w, 0, False, False)
         table[fd] = w
         return h
@@ -697,24 +699,26 @@ cdef class Loop:
         return self._remove_watcher(fd, self.writers)
 
     def _remove_watcher(self, fdobj, dict table):
-        cdef FdWatcher w
+        cdef bint by_object = False
         if self.c_closed or self.base.freed:
             return False
-        fd = fd_of(fdobj, "fd")
+        fd = watched_fd(self, fdobj, &by_object)
         old = table.pop(fd, None)
         if old is None:
             return False
+        if by_object:
+            try:
+                closed_fd_other_direction(self, fd, table)
+            except OSError:
+                unwatch(self, old)
+                raise
         if type(old) is SockWatcher:
             # True only if a sock_* operation was waiting (asyncio's reader
             # handle); an idle lazy watcher is not a reader.
             live = (<SockWatcher>old).live()
             (<SockWatcher>old).drop()
             return bool(live)
-        w = <FdWatcher>old
-        event_del_nolock(self.base, w, False)
-        if w.h is not None:
-            w.h.cancel()
-            w.h = None
+        unwatch(self, old)
         return True
 
     # -- sock_* coroutines (bodies in aio/sockops.pyx) -------------------
@@ -854,3 +858,70 @@ def _unlink_if_inode(path, ino):
             err = errno
     if r != 0 and err != ENOENT:
         raise OSError(err, _os.strerror(err), path)
+
+
+# -- add_reader/add_writer/remove_* lookups (asyncio's selector rules) --------
+#
+# asyncio's selector resolves a file object to its fd with
+# selectors._fileobj_to_fd; when the object's fileno() is -1 (a socket
+# closed since it was registered) _BaseSelectorImpl._fileobj_lookup finds
+# the registration whose key holds that very object, and only then raises
+# ValueError("Invalid file descriptor: -1").  The key is one per fd for
+# both directions: adding or removing one direction of a closed fd watched
+# the other way too makes it call epoll_ctl(MOD) on the closed fd, which
+# fails with EBADF; the selector then forgets the whole key and raises.
+
+cdef int watched_fd(Loop loop, object fdobj, bint *by_object) except? -2:
+    """The fd that add_reader/remove_reader/... mean by fdobj (see above);
+    by_object is set when it was found through a watcher's own object."""
+    cdef object fd
+    cdef dict table
+    cdef FdWatcher w
+    if isinstance(fdobj, int):
+        fd = fdobj
+    else:
+        try:
+            fd = int(fdobj.fileno())
+        except (AttributeError, TypeError, ValueError):
+            raise ValueError(f"Invalid file object: {fdobj!r}") from None
+    if fd < 0:
+        if not isinstance(fdobj, int):
+            for table in (loop.readers, loop.writers):
+                for o in table.values():
+                    w = <FdWatcher>o
+                    if w.fileobj is fdobj:
+                        by_object[0] = True
+                        return w.fd
+        raise ValueError(f"Invalid file descriptor: {fd}")
+    if fd > INT_MAX:
+        raise ValueError(f"Invalid file descriptor: {fd}")
+    return fd
+
+
+cdef int unwatch(Loop loop, object o) except -1:
+    """Delete an add_reader/add_writer/sock_* watcher taken out of its table."""
+    cdef FdWatcher w
+    if type(o) is SockWatcher:
+        (<SockWatcher>o).drop()
+        return 0
+    w = <FdWatcher>o
+    event_del_nolock(loop.base, w, False)
+    if w.h is not None:
+        w.h.cancel()
+        w.h = None
+    return 0
+
+
+cdef int closed_fd_other_direction(Loop loop, int fd, dict table) except -1:
+    """fd was found through a watcher's object whose fileno() is now -1: if
+    the other direction is watched too and fd is closed, asyncio's selector
+    fails to modify the registration (EBADF) and forgets both directions."""
+    cdef dict other = loop.writers if table is loop.readers else loop.readers
+    cdef int err
+    if fd not in other:
+        return 0
+    if fcntl(fd, F_GETFD) != -1:
+        return 0            # detached, still open: the selector's MOD works
+    err = errno
+    unwatch(loop, other.pop(fd))
+    raise OSError(err, _os.strerror(err))

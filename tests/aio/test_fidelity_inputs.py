@@ -116,3 +116,114 @@ def test_nan_deadlines(loop_name):
             "alone": str((["None", "None", "None"], ["nan"])),
         }
     assert got == expected
+
+
+# -- closed socket objects given to the watcher API -----------------------------------
+
+
+def _noop():
+    pass
+
+
+@pytest.fixture
+def pair():
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    b.setblocking(False)
+    yield a, b
+    a.close()
+    b.close()
+
+
+def _invalid_fd(call, *args):
+    with pytest.raises(ValueError, match=r"^Invalid file descriptor: -1$"):
+        call(*args)
+
+
+@pytest.mark.parametrize("kind", ["reader", "writer"])
+def test_remove_by_closed_socket_object(loop, pair, kind):
+    sock = pair[0]
+    getattr(loop, f"add_{kind}")(sock, _noop)
+    sock.close()
+    assert getattr(loop, f"remove_{kind}")(sock) is True
+    _invalid_fd(getattr(loop, f"remove_{kind}"), sock)
+
+
+@pytest.mark.parametrize("kind", ["reader", "writer"])
+def test_closed_socket_registered_by_fd_is_not_found_by_object(loop, pair, kind):
+    sock = pair[0]
+    fd = sock.fileno()
+    getattr(loop, f"add_{kind}")(fd, _noop)
+    sock.close()
+    _invalid_fd(getattr(loop, f"remove_{kind}"), sock)
+    assert getattr(loop, f"remove_{kind}")(fd) is True
+
+
+def test_unregistered_closed_socket(loop, pair):
+    sock = pair[0]
+    sock.close()
+    _invalid_fd(loop.remove_reader, sock)
+    _invalid_fd(loop.remove_writer, sock)
+    _invalid_fd(loop.add_reader, sock, _noop)
+    _invalid_fd(loop.add_writer, sock, _noop)
+
+
+def test_add_same_direction_again_by_closed_socket_object(loop, pair):
+    # The selector key changes only its data: no system call, no error.
+    sock = pair[0]
+    loop.add_reader(sock, _noop)
+    sock.close()
+    assert loop.add_reader(sock, print) is None
+    assert loop.remove_reader(sock) is True
+
+
+def test_remove_one_direction_of_a_closed_socket_watched_both_ways(loop, pair):
+    # The selector modifies the epoll registration of the closed fd (EBADF)
+    # and forgets the whole key.
+    sock = pair[0]
+    loop.add_reader(sock, _noop)
+    loop.add_writer(sock, _noop)
+    sock.close()
+    with pytest.raises(OSError) as info:
+        loop.remove_reader(sock)
+    assert info.value.errno == errno.EBADF
+    _invalid_fd(loop.remove_writer, sock)
+    _invalid_fd(loop.remove_reader, sock)
+
+
+def test_add_other_direction_by_closed_socket_object(loop, pair):
+    sock = pair[0]
+    loop.add_reader(sock, _noop)
+    sock.close()
+    with pytest.raises(OSError) as info:
+        loop.add_writer(sock, _noop)
+    assert info.value.errno == errno.EBADF
+    _invalid_fd(loop.remove_reader, sock)
+
+
+SOCK_CALLS = [
+    ("sock_recv", lambda s: (s, 10)),
+    ("sock_recv_into", lambda s: (s, bytearray(10))),
+    ("sock_recvfrom", lambda s: (s, 10)),
+    ("sock_recvfrom_into", lambda s: (s, bytearray(10))),
+    ("sock_sendall", lambda s: (s, b"data")),
+    ("sock_sendto", lambda s: (s, b"data", ("127.0.0.1", 9))),
+    ("sock_accept", lambda s: (s,)),
+    ("sock_connect", lambda s: (s, ("127.0.0.1", 9))),
+]
+
+
+@pytest.mark.parametrize("method,args", SOCK_CALLS, ids=[c[0] for c in SOCK_CALLS])
+def test_sock_methods_on_a_closed_socket(loop, loop_name, method, args):
+    if not hasattr(loop, method):
+        pytest.skip(f"asyncio has no {method} before Python 3.11")
+    family_type = socket.SOCK_DGRAM if method in ("sock_sendto", "sock_recvfrom",
+                                                  "sock_recvfrom_into") else socket.SOCK_STREAM
+    sock = socket.socket(socket.AF_INET, family_type)
+    sock.setblocking(False)
+    sock.close()
+    for debug in (False, True):
+        loop.set_debug(debug)
+        with pytest.raises(OSError) as info:
+            run(loop, getattr(loop, method)(*args(sock)))
+        assert info.value.errno == errno.EBADF
