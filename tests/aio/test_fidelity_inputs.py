@@ -227,3 +227,66 @@ def test_sock_methods_on_a_closed_socket(loop, loop_name, method, args):
         with pytest.raises(OSError) as info:
             run(loop, getattr(loop, method)(*args(sock)))
         assert info.value.errno == errno.EBADF
+
+
+# -- BufferedProtocol.get_buffer() misbehaving ------------------------------------------
+
+
+class _BadBuffers(asyncio.BufferedProtocol):
+    def __init__(self, loop, get_buffer):
+        self._get_buffer = get_buffer
+        self.get_buffer_calls = 0
+        self.transport = None
+        self.lost = loop.create_future()
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def get_buffer(self, sizehint):
+        self.get_buffer_calls += 1
+        return self._get_buffer()
+
+    def buffer_updated(self, nbytes):  # pragma: no cover - never reached
+        raise AssertionError("buffer_updated with a bad buffer")
+
+    def connection_lost(self, exc):
+        self.lost.set_result(exc)
+
+
+def _raise():
+    raise ZeroDivisionError("no buffer")
+
+
+BAD_BUFFERS = [
+    # (get_buffer, exception type, message of the exception handler call)
+    ("bytes", lambda: b"read-only", TypeError, "Fatal read error on socket transport"),
+    ("readonly-memoryview", lambda: memoryview(b"read-only"), TypeError,
+     "Fatal read error on socket transport"),
+    ("not-a-buffer", lambda: [0] * 8, TypeError, "Fatal read error on socket transport"),
+    ("empty", lambda: bytearray(), RuntimeError, "Fatal error: protocol.get_buffer() call failed."),
+    ("raises", _raise, ZeroDivisionError, "Fatal error: protocol.get_buffer() call failed."),
+]
+
+
+@pytest.mark.parametrize("get_buffer,exc_type,message", [b[1:] for b in BAD_BUFFERS],
+                         ids=[b[0] for b in BAD_BUFFERS])
+def test_bad_get_buffer_is_reported_once_and_closes(loop, exc_calls, pair, get_buffer,
+                                                    exc_type, message):
+    a, b = pair
+    proto = _BadBuffers(loop, get_buffer)
+
+    async def main():
+        await loop.connect_accepted_socket(lambda: proto, a)
+        b.send(b"some data")
+        return await proto.lost
+
+    exc = run(loop, main())
+    assert isinstance(exc, exc_type)
+    calls = exc_calls.consume()
+    assert [(c["message"], c["exception"]) for c in calls] == [(message, exc)]
+    assert calls[0]["protocol"] is proto and calls[0]["transport"] is proto.transport
+    assert proto.get_buffer_calls == 1
+    assert proto.transport.is_closing()
+    if exc_type is TypeError:
+        # socket.recv_into()'s own error, as asyncio's transport gets it
+        assert "read-write bytes-like object" in str(exc)
