@@ -175,11 +175,22 @@ cdef class Handle:
             raise
         except BaseException as exc:
             msg = f"Exception in callback {_format_cb(cb, args)}"
-            context = {"message": msg, "exception": exc, "handle": self}
+            context = {"message": msg, "exception": exc, "handle": owner_of(self)}
             if self._source_traceback:
                 context["source_traceback"] = self._source_traceback
             self._loop.call_exception_handler(context)
         return 0
+
+
+cdef object owner_of(Handle h):
+    """The handle asyncio would name for h: its TimerHandle while that runs
+    it (run_handle_timed makes it the loop's current handle), else h."""
+    cdef object cur = None
+    if isinstance(h._loop, Loop):
+        cur = (<Loop>h._loop)._current_handle
+    if type(cur) is TimerHandle and (<TimerHandle>cur).h is h:
+        return cur
+    return h
 
 
 cdef inline int run_handle_timed(Loop loop, Handle h, object shown) except -1:

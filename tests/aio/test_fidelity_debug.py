@@ -445,3 +445,20 @@ def test_exception_in_the_close_path_blocks_nothing(loop, exc_calls, kind):
     assert len(calls) == 1, calls
     assert calls[0]["message"].startswith("Exception in callback ")
     assert isinstance(calls[0]["exception"], ZeroDivisionError)
+
+
+def test_raising_timer_is_reported_with_its_timer_handle(loop, exc_calls):
+    # asyncio runs the TimerHandle itself: the context names it, and in
+    # debug mode the default handler's handle_traceback is its traceback.
+    loop.set_debug(True)
+
+    def failing_timer():
+        raise ZeroDivisionError
+
+    th = loop.call_later(0, failing_timer)
+    run(loop, asyncio.sleep(0.01))
+    calls = exc_calls.consume()
+    assert len(calls) == 1, calls
+    assert calls[0]["handle"] is th
+    assert calls[0]["message"].startswith(f"Exception in callback {failing_timer.__qualname__}()")
+    assert calls[0]["source_traceback"] is th._source_traceback
