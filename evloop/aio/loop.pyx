@@ -33,6 +33,7 @@ import asyncio as _asyncio
 import _asyncio as _casyncio
 import collections as _collections
 import contextvars as _contextvars
+import inspect as _inspect
 import logging as _logging
 import threading as _threading
 import traceback as _traceback
@@ -67,11 +68,23 @@ cdef object _CFuture = _casyncio.Future
 cdef object _new_deque = _collections.deque
 
 
-def _format_cb(cb, args):
+# Python 3.13's format helpers show a callback's arguments only in debug
+# mode (they may hold secrets): Handle reprs pass the loop's debug flag.
+cdef bint _FORMAT_TAKES_DEBUG = "debug" in _inspect.signature(
+    _format_helpers._format_callback_source).parameters
+
+
+def _format_cb(cb, args, debug=False):
     try:
+        if _FORMAT_TAKES_DEBUG:
+            return _format_helpers._format_callback_source(cb, args, debug=debug)
         return _format_helpers._format_callback_source(cb, args)
     except Exception:   # pragma: no cover - defensive: private helper
         return repr(cb)
+
+
+cdef bint loop_debug(object loop):
+    return isinstance(loop, Loop) and (<Loop>loop).c_debug
 
 
 cdef object source_traceback(int trimmed):
@@ -145,7 +158,7 @@ cdef class Handle:
         if self.cancelled_:
             info.append("cancelled")
         if self._callback is not None:
-            info.append(_format_cb(self._callback, self._args))
+            info.append(_format_cb(self._callback, self._args, loop_debug(self._loop)))
         if self._source_traceback:
             info.append(_created_at(self._source_traceback))
         return "<{}>".format(" ".join(info))
@@ -174,7 +187,7 @@ cdef class Handle:
         except (SystemExit, KeyboardInterrupt):
             raise
         except BaseException as exc:
-            msg = f"Exception in callback {_format_cb(cb, args)}"
+            msg = f"Exception in callback {_format_cb(cb, args, loop_debug(self._loop))}"
             context = {"message": msg, "exception": exc, "handle": owner_of(self)}
             if self._source_traceback:
                 context["source_traceback"] = self._source_traceback
@@ -309,7 +322,7 @@ cdef class TimerHandle(Event):
         info.append(f"when={self.when_}")
         h = self.h
         if h is not None and h._callback is not None:
-            info.append(_format_cb(h._callback, h._args))
+            info.append(_format_cb(h._callback, h._args, loop_debug(h._loop)))
         if h is not None and h._source_traceback:
             info.append(_created_at(h._source_traceback))
         return "<{}>".format(" ".join(info))
