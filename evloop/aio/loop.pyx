@@ -542,7 +542,9 @@ cdef class Loop:
 
     def call_soon_threadsafe(self, callback, *args, context=None):
         """asyncio call_soon_threadsafe: call_soon from any thread, waking
-        the loop (the stdlib's self-pipe, an add_reader of the base)."""
+        the loop (the stdlib's self-pipe, an add_reader of the base).
+        Compiled so that it makes our Handle: from gh-128340 the stdlib's
+        appends its own _ThreadSafeHandle to _ready."""
         cdef Handle h
         if self.c_closed:
             raise RuntimeError("Event loop is closed")
