@@ -9,6 +9,7 @@ overflows into SYN retries, and every connection stays open until all
 10,000 have echoed once; then the child closes them all.
 """
 import asyncio
+import os
 import resource
 import sys
 
