@@ -605,6 +605,10 @@ class Loop:
         self, callback: Callable[[Unpack[_Ts]], object], *args: Unpack[_Ts],
         context: Optional[Context] = None,
     ) -> asyncio.Handle: ...
+    def call_soon_threadsafe(
+        self, callback: Callable[[Unpack[_Ts]], object], *args: Unpack[_Ts],
+        context: Optional[Context] = None,
+    ) -> asyncio.Handle: ...
     def call_later(
         self, delay: float, callback: Callable[[Unpack[_Ts]], object], *args: Unpack[_Ts],
         context: Optional[Context] = None,

@@ -8,6 +8,7 @@ cdef class Handle:
     cdef public object _source_traceback  # creation stack in debug mode
     cdef public object _repr         # asyncio.Handle keeps a cached repr
     cdef bint cancelled_             # cancel() was called
+    cdef object __weakref__          # asyncio.Handle can be weakly referenced
 
     cdef int _run_handle(self) except -1
 
@@ -15,15 +16,18 @@ cdef class Handle:
 cdef class TimerHandle(Event):
     # A call_later/call_at callback: an evloop Event (pure timer) whose
     # deadline sits in the base's heap, so no separate timer object exists.
-    cdef Handle h                    # what to run
+    cdef Handle h                    # what to run (kept after it ran, as asyncio's callback)
     cdef double when_               # loop.time() deadline
     cdef bint tcancelled             # cancel() was called
+    cdef object repr_                # repr cached by cancel() in debug mode (asyncio's _repr)
+    cdef object __weakref__          # asyncio.TimerHandle can be weakly referenced
 
 
 cdef class FdWatcher(Event):
     # add_reader/add_writer: a persistent EV_READ or EV_WRITE event that
     # runs its handle directly from the dispatch pass.
     cdef Handle h
+    cdef object fileobj              # what add_reader/add_writer was given (asyncio's key.fileobj)
 
 
 cdef class SignalWatcher(Event):
@@ -52,5 +56,7 @@ cdef class Loop:
     cdef object transports_data      # _transports.data (fd -> weakref), cached by sockops
 
     cdef int _schedule_ready(self) except -1
-    cdef Handle _new_handle(self, object callback, object args, object context)
-    cdef TimerHandle _call_at(self, double when, object callback, object args, object context)
+    cdef Handle _new_handle(self, object callback, object args, object context,
+                            int trimmed=*)
+    cdef TimerHandle _call_at(self, double when, object callback, object args, object context,
+                              int trimmed=*)

@@ -33,8 +33,12 @@ import asyncio as _asyncio
 import _asyncio as _casyncio
 import collections as _collections
 import contextvars as _contextvars
+import inspect as _inspect
 import logging as _logging
 import threading as _threading
+import traceback as _traceback
+from asyncio import base_events as _base_events
+from asyncio import constants as _asyncio_constants
 from asyncio import coroutines as _coroutines
 from asyncio import format_helpers as _format_helpers
 
@@ -59,15 +63,56 @@ cdef object _Future = _asyncio.Future
 cdef object _Task = _asyncio.Task
 cdef object _BaseEventLoop = _asyncio.BaseEventLoop
 cdef bint _PY_LT_311 = _sys2.version_info < (3, 11)
+cdef bint _PY_GE_313 = _sys2.version_info >= (3, 13)
 cdef object _CFuture = _casyncio.Future
 cdef object _new_deque = _collections.deque
 
 
-def _format_cb(cb, args):
+# Python 3.13's format helpers show a callback's arguments only in debug
+# mode (they may hold secrets): Handle reprs pass the loop's debug flag.
+cdef bint _FORMAT_TAKES_DEBUG = "debug" in _inspect.signature(
+    _format_helpers._format_callback_source).parameters
+
+
+def _format_cb(cb, args, debug=False):
     try:
+        if _FORMAT_TAKES_DEBUG:
+            return _format_helpers._format_callback_source(cb, args, debug=debug)
         return _format_helpers._format_callback_source(cb, args)
     except Exception:   # pragma: no cover - defensive: private helper
         return repr(cb)
+
+
+cdef bint loop_debug(object loop):
+    return isinstance(loop, Loop) and (<Loop>loop).c_debug
+
+
+cdef object source_traceback(int trimmed):
+    """A debug-mode source traceback that ends where asyncio's ends.
+
+    asyncio's Handle.__init__ takes format_helpers.extract_stack() from its
+    caller's frame, limited to constants.DEBUG_STACK_DEPTH frames, and each
+    asyncio method on the way deletes its own frame (call_soon: _call_soon
+    and call_soon; call_later: TimerHandle.__init__, call_at, call_later),
+    so the stack ends at the user's line with `trimmed` frames fewer.
+    Compiled functions have no Python frame: sys._getframe(0) from here is
+    already the caller of the loop method (when there is no Python frame at
+    all -- a call from C -- the stack is empty)."""
+    try:
+        frame = _sys2._getframe(0)
+    except ValueError:
+        return _traceback.StackSummary()
+    return _format_helpers.extract_stack(
+        frame, _asyncio_constants.DEBUG_STACK_DEPTH - trimmed)
+
+
+cdef str _created_at(object tb):
+    # asyncio's Handle._repr_info: where the handle was made (debug mode).
+    frame = tb[len(tb) - 1]
+    return f"created at {frame[0]}:{frame[1]}"
+
+
+cdef object _format_handle = getattr(_base_events, "_format_handle", str)
 
 
 cdef class Handle:
@@ -84,8 +129,7 @@ cdef class Handle:
         self.cancelled_ = False
         self._repr = None
         if loop is not None and (<Loop>loop).c_debug:
-            self._source_traceback = _format_helpers.extract_stack(
-                _sys2._getframe(1))
+            self._source_traceback = source_traceback(0)
         else:
             self._source_traceback = None
 
@@ -114,7 +158,9 @@ cdef class Handle:
         if self.cancelled_:
             info.append("cancelled")
         if self._callback is not None:
-            info.append(_format_cb(self._callback, self._args))
+            info.append(_format_cb(self._callback, self._args, loop_debug(self._loop)))
+        if self._source_traceback:
+            info.append(_created_at(self._source_traceback))
         return "<{}>".format(" ".join(info))
 
     def _run(self):
@@ -141,26 +187,41 @@ cdef class Handle:
         except (SystemExit, KeyboardInterrupt):
             raise
         except BaseException as exc:
-            msg = f"Exception in callback {_format_cb(cb, args)}"
-            context = {"message": msg, "exception": exc, "handle": self}
+            msg = f"Exception in callback {_format_cb(cb, args, loop_debug(self._loop))}"
+            context = {"message": msg, "exception": exc, "handle": owner_of(self)}
             if self._source_traceback:
                 context["source_traceback"] = self._source_traceback
             self._loop.call_exception_handler(context)
         return 0
 
 
-cdef inline int run_handle_timed(Loop loop, Handle h) except -1:
-    """Run h; in debug mode warn about slow callbacks (asyncio's
-    slow_callback_duration)."""
+cdef object owner_of(Handle h):
+    """The handle asyncio would name for h: its TimerHandle while that runs
+    it (run_handle_timed makes it the loop's current handle), else h."""
+    cdef object cur = None
+    if isinstance(h._loop, Loop):
+        cur = (<Loop>h._loop)._current_handle
+    if type(cur) is TimerHandle and (<TimerHandle>cur).h is h:
+        return cur
+    return h
+
+
+cdef inline int run_handle_timed(Loop loop, Handle h, object shown) except -1:
+    """Run h, which `shown` stands for (asyncio's handle: h itself, or the
+    TimerHandle that holds it); in debug mode warn about slow callbacks
+    (asyncio's slow_callback_duration)."""
     cdef double t0, dt
-    loop._current_handle = h
+    loop._current_handle = shown
     try:
         if loop.c_debug:
             t0 = mono_ns() / 1e9
             h._run_handle()
             dt = mono_ns() / 1e9 - t0
             if dt >= (<object>loop).slow_callback_duration:
-                _logger.warning("Executing %s took %.3f seconds", h, dt)
+                # asyncio's _run_once names the task of a task step
+                # (base_events._format_handle), else the handle.
+                _logger.warning("Executing %s took %.3f seconds",
+                                _format_handle(shown), dt)
         else:
             h._run_handle()
     finally:
@@ -181,7 +242,7 @@ cdef class ReadyEvent(Event):
                 h = <Handle>loop.ready_popleft()
                 if h.cancelled_:
                     continue
-                run_handle_timed(loop, h)
+                run_handle_timed(loop, h, h)
         finally:
             # KeyboardInterrupt/SystemExit escaped a callback: what is left
             # must still run in a later pass.
@@ -198,8 +259,9 @@ cdef class TimerHandle(Event):
         cdef Handle h = self.h
         if h is None or h.cancelled_:
             return 0
-        self.h = None
-        run_handle_timed(<Loop>h._loop, h)
+        # h stays: asyncio's TimerHandle keeps its callback after it ran
+        # (its repr and get_context() show it).
+        run_handle_timed(<Loop>h._loop, h, self)
         return 0
 
     def when(self):
@@ -210,8 +272,11 @@ cdef class TimerHandle(Event):
             return
         self.tcancelled = True
         if self.h is not None:
+            if (<Loop>self.h._loop).c_debug:
+                # asyncio's Handle.cancel keeps the repr with the callback
+                # ("Executing <TimerHandle...> took" can still name it).
+                self.repr_ = repr(self)
             self.h.cancel()
-            self.h = None
         if self.base is not None and not self.base.freed:
             event_del_nolock(self.base, self, False)
 
@@ -221,14 +286,46 @@ cdef class TimerHandle(Event):
     def get_context(self):
         return self.h._context if self.h is not None else None
 
+    # asyncio.TimerHandle's attributes that asyncio itself reads
+    # (base_events._format_handle, default_exception_handler).
+    @property
+    def _callback(self):
+        return self.h._callback if self.h is not None else None
+
+    @property
+    def _args(self):
+        return self.h._args if self.h is not None else None
+
+    @property
+    def _source_traceback(self):
+        return self.h._source_traceback if self.h is not None else None
+
+    @property
+    def _when(self):
+        return self.when_
+
+    @property
+    def _cancelled(self):
+        return self.tcancelled
+
     @property
     def _scheduled(self):
         return bool(self.flags & C_EVLIST_TIMEOUT)
 
     def __repr__(self):
-        state = "cancelled" if self.cancelled() else f"when={self.when_}"
-        cb = _format_cb(self.h._callback, self.h._args) if self.h is not None else ""
-        return f"<TimerHandle {state} {cb}>"
+        # asyncio's TimerHandle._repr_info, field by field.
+        if self.repr_ is not None:
+            return self.repr_
+        info = [self.__class__.__name__]
+        if self.tcancelled:
+            info.append("cancelled")
+        info.append(f"when={self.when_}")
+        h = self.h
+        if h is not None and h._callback is not None:
+            info.append(_format_cb(h._callback, h._args, loop_debug(h._loop)))
+        if h is not None and h._source_traceback:
+            info.append(_created_at(h._source_traceback))
+        return "<{}>".format(" ".join(info))
 
     def __lt__(self, other):
         return self.when_ < other.when()
@@ -254,12 +351,16 @@ cdef class TimerHandle(Event):
         return <Py_hash_t>(<size_t><void *>self >> 4)
 
 
+cdef inline bint nan_timer(object ev):
+    return type(ev) is TimerHandle and (<TimerHandle>ev).when_ != (<TimerHandle>ev).when_
+
+
 cdef class FdWatcher(Event):
     cdef int _run_custom(self) except -1:
         cdef Handle h = self.h
         if h is None or h.cancelled_:
             return 0
-        run_handle_timed(<Loop>h._loop, h)
+        run_handle_timed(<Loop>h._loop, h, h)
         return 0
 
 
@@ -270,7 +371,7 @@ cdef class SignalWatcher(Event):
         self.ncalls = 0
         while n > 0 and h is not None and not h.cancelled_:
             n -= 1
-            run_handle_timed(<Loop>h._loop, h)
+            run_handle_timed(<Loop>h._loop, h, h)
         return 0
 
 
@@ -392,25 +493,25 @@ cdef class Loop:
             if context is None:
                 return _BaseEventLoop.create_task(self, coro, name=name)
             return _BaseEventLoop.create_task(self, coro, name=name, context=context)
-        task = _Task(coro, loop=self, name=name, context=context)
-        if self.c_debug:
-            tb = task._source_traceback
-            if tb:
-                del tb[len(tb) - 1]
-        return task
+        # In debug mode the C Task takes traceback.extract_stack() from the
+        # innermost Python frame: this method has none, so that is already
+        # the caller's (asyncio's create_task deletes its own frame).
+        return _Task(coro, loop=self, name=name, context=context)
 
     def time(self):
         """CLOCK_MONOTONIC seconds, the clock of time.monotonic()."""
         return mono_ns() / 1e9
 
-    cdef Handle _new_handle(self, object callback, object args, object context):
+    cdef Handle _new_handle(self, object callback, object args, object context,
+                            int trimmed=2):
+        # trimmed: see source_traceback (2 is call_soon's and call_at's).
         cdef Handle h = Handle.__new__(Handle)
         h._context = _copy_context() if context is None else context
         h._loop = self
         h._callback = callback
         h._args = args
         if self.c_debug:
-            h._source_traceback = _format_helpers.extract_stack(_sys2._getframe(2))
+            h._source_traceback = source_traceback(trimmed)
         return h
 
     cdef int _schedule_ready(self) except -1:
@@ -432,9 +533,27 @@ cdef class Loop:
         return h
 
     def _call_soon(self, callback, args, context):
-        cdef Handle h = self._new_handle(callback, args, context)
+        # (asyncio's _call_soon trims only its own frame; its caller trims
+        # the next one)
+        cdef Handle h = self._new_handle(callback, args, context, 1)
         self.ready_append(h)
         self._schedule_ready()
+        return h
+
+    def call_soon_threadsafe(self, callback, *args, context=None):
+        """asyncio call_soon_threadsafe: call_soon from any thread, waking
+        the loop (the stdlib's self-pipe, an add_reader of the base).
+        Compiled so that it makes our Handle: from gh-128340 the stdlib's
+        appends its own _ThreadSafeHandle to _ready."""
+        cdef Handle h
+        if self.c_closed:
+            raise RuntimeError("Event loop is closed")
+        if self.c_debug:
+            self._check_callback(callback, "call_soon_threadsafe")
+        h = self._new_handle(callback, args, context)
+        self.ready_append(h)
+        self._schedule_ready()
+        self._write_to_self()
         return h
 
     def call_later(self, delay, callback, *args, context=None):
@@ -446,7 +565,7 @@ cdef class Loop:
         if self.c_debug:
             self._check_thread()
             self._check_callback(callback, "call_later")
-        return self._call_at(mono_ns() / 1e9 + delay, callback, args, context)
+        return self._call_at(mono_ns() / 1e9 + delay, callback, args, context, 3)
 
     def call_at(self, when, callback, *args, context=None):
         """asyncio call_at: run callback(*args) at loop.time() == when."""
@@ -459,7 +578,8 @@ cdef class Loop:
             self._check_callback(callback, "call_at")
         return self._call_at(when, callback, args, context)
 
-    cdef TimerHandle _call_at(self, double w, object callback, object args, object context):
+    cdef TimerHandle _call_at(self, double w, object callback, object args, object context,
+                              int trimmed=2):
         cdef TimerHandle th
         cdef int64_t deadline
         th = TimerHandle.__new__(TimerHandle)
@@ -467,9 +587,16 @@ cdef class Loop:
         th.flags = C_EVLIST_INIT    # counts as a real event
         th.closure = CLOSURE_CUSTOM
         th.pri = 1
-        th.h = self._new_handle(callback, args, context)
+        th.h = self._new_handle(callback, args, context, trimmed)
         th.when_ = w
-        if w >= 9.0e9:
+        if w != w:
+            # NaN: asyncio runs such a timer as soon as it is the earliest
+            # in its heap (`nan >= end_time` is false); deadline 0 makes it
+            # the earliest here.  (Converted as is, NaN is INT64_MIN and the
+            # wait computed from it wraps: a frozen loop.)  On 3.13 the
+            # timeout computed from it raises; see _run_once.
+            deadline = 0
+        elif w >= 9.0e9:
             deadline = <int64_t>9000000000 * NS_PER_SEC
         elif w <= 0:
             deadline = 0
@@ -515,6 +642,12 @@ cdef class Loop:
                 if base.event_count_active or self.c_stopping:
                     tv = 0
                 else:
+                    if _PY_GE_313 and base.heap_n and nan_timer(<object>base.heap[0]):
+                        # 3.13's _run_once computes the select timeout as
+                        # `when - time()` of the earliest timer, NaN here,
+                        # and selectors raise this ValueError (math.ceil);
+                        # 3.10-3.12 clamp it to 0 with max().
+                        raise ValueError("cannot convert float NaN to integer")
                     tv = timeout_next(base)
                 make_later_active(base)
                 base.tv_cache_ns = 0
@@ -548,13 +681,14 @@ cdef class Loop:
     def _add_watcher(self, fdobj, int what, callback, args):
         cdef FdWatcher w
         cdef int fd
+        cdef bint by_object = False
         cdef dict table = self.readers if what == C_EV_READ else self.writers
         if self.c_closed:
             raise RuntimeError("Event loop is closed")
-        fd = fd_of(fdobj, "fd")
-        if fd < 0:
-            raise ValueError(f"Invalid file descriptor: {fd}")
-        h = self._new_handle(callback, args, None)
+        fd = watched_fd(self, fdobj, &by_object)
+        # (asyncio's _add_reader is reached through add_reader: its frame
+        # is the last, nothing trimmed; this method has no frame)
+        h = self._new_handle(callback, args, None, 1)
         old = table.get(fd)
         if type(old) is SockWatcher:
             # A sock_* watcher: replaced like any reader (a waiting
@@ -571,12 +705,15 @@ cdef class Loop:
                 w.h.cancel()
             w.h = h
             return h
+        if by_object:
+            closed_fd_other_direction(self, fd, table)
         w = FdWatcher.__new__(FdWatcher)
         event_assign_internal(w, self.base, fd, what | C_EV_PERSIST, _noop_cb)
         w.flags = C_EVLIST_INIT
         w.closure = CLOSURE_CUSTOM
         w.pri = 1
         w.h = h
+        w.fileobj = fdobj
         event_add_nolock(self.base, w, 0, False, False)
         table[fd] = w
         return h
@@ -588,24 +725,26 @@ cdef class Loop:
         return self._remove_watcher(fd, self.writers)
 
     def _remove_watcher(self, fdobj, dict table):
-        cdef FdWatcher w
+        cdef bint by_object = False
         if self.c_closed or self.base.freed:
             return False
-        fd = fd_of(fdobj, "fd")
+        fd = watched_fd(self, fdobj, &by_object)
         old = table.pop(fd, None)
         if old is None:
             return False
+        if by_object:
+            try:
+                closed_fd_other_direction(self, fd, table)
+            except OSError:
+                unwatch(self, old)
+                raise
         if type(old) is SockWatcher:
             # True only if a sock_* operation was waiting (asyncio's reader
             # handle); an idle lazy watcher is not a reader.
             live = (<SockWatcher>old).live()
             (<SockWatcher>old).drop()
             return bool(live)
-        w = <FdWatcher>old
-        event_del_nolock(self.base, w, False)
-        if w.h is not None:
-            w.h.cancel()
-            w.h = None
+        unwatch(self, old)
         return True
 
     # -- sock_* coroutines (bodies in aio/sockops.pyx) -------------------
@@ -745,3 +884,70 @@ def _unlink_if_inode(path, ino):
             err = errno
     if r != 0 and err != ENOENT:
         raise OSError(err, _os.strerror(err), path)
+
+
+# -- add_reader/add_writer/remove_* lookups (asyncio's selector rules) --------
+#
+# asyncio's selector resolves a file object to its fd with
+# selectors._fileobj_to_fd; when the object's fileno() is -1 (a socket
+# closed since it was registered) _BaseSelectorImpl._fileobj_lookup finds
+# the registration whose key holds that very object, and only then raises
+# ValueError("Invalid file descriptor: -1").  The key is one per fd for
+# both directions: adding or removing one direction of a closed fd watched
+# the other way too makes it call epoll_ctl(MOD) on the closed fd, which
+# fails with EBADF; the selector then forgets the whole key and raises.
+
+cdef int watched_fd(Loop loop, object fdobj, bint *by_object) except? -2:
+    """The fd that add_reader/remove_reader/... mean by fdobj (see above);
+    by_object is set when it was found through a watcher's own object."""
+    cdef object fd
+    cdef dict table
+    cdef FdWatcher w
+    if isinstance(fdobj, int):
+        fd = fdobj
+    else:
+        try:
+            fd = int(fdobj.fileno())
+        except (AttributeError, TypeError, ValueError):
+            raise ValueError(f"Invalid file object: {fdobj!r}") from None
+    if fd < 0:
+        if not isinstance(fdobj, int):
+            for table in (loop.readers, loop.writers):
+                for o in table.values():
+                    w = <FdWatcher>o
+                    if w.fileobj is fdobj:
+                        by_object[0] = True
+                        return w.fd
+        raise ValueError(f"Invalid file descriptor: {fd}")
+    if fd > INT_MAX:
+        raise ValueError(f"Invalid file descriptor: {fd}")
+    return fd
+
+
+cdef int unwatch(Loop loop, object o) except -1:
+    """Delete an add_reader/add_writer/sock_* watcher taken out of its table."""
+    cdef FdWatcher w
+    if type(o) is SockWatcher:
+        (<SockWatcher>o).drop()
+        return 0
+    w = <FdWatcher>o
+    event_del_nolock(loop.base, w, False)
+    if w.h is not None:
+        w.h.cancel()
+        w.h = None
+    return 0
+
+
+cdef int closed_fd_other_direction(Loop loop, int fd, dict table) except -1:
+    """fd was found through a watcher's object whose fileno() is now -1: if
+    the other direction is watched too and fd is closed, asyncio's selector
+    fails to modify the registration (EBADF) and forgets both directions."""
+    cdef dict other = loop.writers if table is loop.readers else loop.readers
+    cdef int err
+    if fd not in other:
+        return 0
+    if fcntl(fd, F_GETFD) != -1:
+        return 0            # detached, still open: the selector's MOD works
+    err = errno
+    unwatch(loop, other.pop(fd))
+    raise OSError(err, _os.strerror(err))

@@ -250,7 +250,8 @@ cdef class StreamTransport(Bufferevent):
     cdef int _read_ready_c(self, int res) except -1:
         cdef ssize_t n
         cdef Py_buffer view
-        cdef int err
+        cdef int err = 0
+        cdef bint got_view
         if self.closing or self.freed:
             return 0
         if self.proto_buffered:
@@ -263,12 +264,32 @@ cdef class StreamTransport(Bufferevent):
             except BaseException as exc:
                 self._fatal_error_c(exc, "Fatal error: protocol.get_buffer() call failed.")
                 return 0
-            PyObject_GetBuffer(buf, &view, PyBUF_WRITABLE)
+            got_view = False
             try:
-                n = c_recv(self.fd, view.buf, view.len, 0)
-                err = errno
-            finally:
-                PyBuffer_Release(&view)
+                PyObject_GetBuffer(buf, &view, PyBUF_WRITABLE)
+                got_view = True
+            except (BufferError, TypeError):
+                pass
+            if got_view:
+                try:
+                    n = c_recv(self.fd, view.buf, view.len, 0)
+                    err = errno
+                finally:
+                    PyBuffer_Release(&view)
+            else:
+                # Not a writable buffer (bytes, a read-only memoryview):
+                # asyncio's sock.recv_into(buf) raises TypeError, a fatal
+                # read error that closes the transport.  The socket's own
+                # call raises the same exception.
+                try:
+                    n = self.sock.recv_into(buf)
+                except (BlockingIOError, InterruptedError):
+                    return 0
+                except (SystemExit, KeyboardInterrupt):
+                    raise
+                except BaseException as exc:
+                    self._fatal_error_c(exc, "Fatal read error on socket transport")
+                    return 0
             if n > 0:
                 try:
                     self.proto_buffer_updated(n)

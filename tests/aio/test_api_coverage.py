@@ -548,7 +548,7 @@ def test_tls_streams(loop, tls_contexts):
     assert handled == [True]
 
 
-def test_tls_handshake_with_untrusted_certificate_fails(loop, tls_contexts):
+def test_tls_handshake_with_untrusted_certificate_fails(loop, exc_calls, tls_contexts):
     server_ctx, _ = tls_contexts
     untrusting = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)   # no trustme CA
 
@@ -568,6 +568,12 @@ def test_tls_handshake_with_untrusted_certificate_fails(loop, tls_contexts):
     assert isinstance(exc, ssl.SSLCertVerificationError)
     assert "certificate verify failed" in str(exc)
     assert sprotos == [] or not any(p.events for p in sprotos)   # no app connection
+    if loop.get_debug():
+        # (PYTHONASYNCIODEBUG=1) asyncio's _accept_connection2 reports the
+        # server side's failed handshake in debug mode only.
+        calls = exc_calls.consume()
+        assert [c["message"] for c in calls] == \
+            ["Error on transport creation for incoming connection"], calls
 
 
 def test_tls_sendfile_uses_the_fallback(loop, tmp_path, tls_contexts):
