@@ -58,9 +58,10 @@ debug: $(DEMO_STAMP)
 	EVLOOP_DEBUG=1 $(PY) setup.py -q build_ext --inplace --force
 	touch $(EXT)
 
-# `make test`: the whole suite, then the asyncio-facing suites again in
-# asyncio's debug mode (as uvloop's CI does), then the packaging test.
-test: test-suite test-packaging
+# `make test`: the whole suite; the asyncio-facing suites again in asyncio's
+# debug mode (as uvloop's CI does); the libevent-face suites on a debug
+# build under -X dev; then the packaging test.
+test: test-suite test-debug-mode test-debug-build test-packaging
 
 test-suite: build deps sysdeps
 	$(PY) -m pytest $(PYTEST_ARGS)
