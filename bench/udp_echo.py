@@ -8,15 +8,17 @@ For every loop:
   127.0.0.1 with a protocol whose ``datagram_received`` calls
   ``transport.sendto(data, addr)`` (protocol mode; one recvfrom and one
   sendto per datagram, the loop's transport does the rest);
-* the load generator (this file with ``--client``) is another process
-  pinned to CPU 1 (``--client-cpu``) that does not use any event loop: a
-  plain blocking socket connected to the server that keeps ``--window``
-  datagrams of ``--size`` bytes in flight (closed loop: one new datagram
-  per echo received; a datagram lost on the way is replaced after a
-  0.5 s timeout and counted).  It prints ``START`` and ``END <echoes>
-  <lost>`` around the measured window (``--duration`` after ``--warmup``),
-  and the driver samples the server's on-CPU time (schedstat, as
-  bench/echo.py) at those two lines.
+* the load generator is another process pinned to CPU 1 (``--client-cpu``)
+  that does not use any event loop: bench/c/udp_echo_client.c (compiled
+  here with ``cc -O2`` into bench/_build/; ``--client-impl python`` uses
+  this file's ``--client`` mode instead, a plain blocking socket, which
+  cannot load the server as much).  One socket connected to the server
+  keeps ``--window`` datagrams of ``--size`` bytes in flight (closed
+  loop: one new datagram per echo received; datagrams lost on the way
+  are replaced after a 0.5 s timeout and counted).  It prints ``START``
+  and ``END <echoes> <lost> <seconds>`` around the measured window
+  (``--duration`` after ``--warmup``), and the driver samples the
+  server's on-CPU time (schedstat, as bench/echo.py) at those two lines.
 
 Output: echoes/s, server CPU µs per echoed datagram (lower is better)
 and the ratios of evloop to the others.  With ``--repeat N`` the loops run
@@ -171,17 +173,22 @@ def read_line(proc, timeout: float) -> str:
 
 
 def run_one(loop: str, args) -> dict:
-    from echo import Server, popen_pinned, sched_s
     import subprocess
+
+    from echo import Server, popen_pinned, sched_s
 
     srv = Server([sys.executable, __file__, "--serve", loop, "--cpu",
                   str(args.server_cpu if args.server_cpu is not None else -1),
                   "--timeout", str(args.warmup + args.duration + 60)], args.server_cpu)
     try:
-        cli = popen_pinned([sys.executable, __file__, "--client", str(srv.port),
-                            "--size", str(args.size), "--window", str(args.window),
-                            "--warmup", str(args.warmup), "--duration", str(args.duration)],
-                           args.client_cpu, stdout=subprocess.PIPE, text=True)
+        if args.client_bin is not None:
+            cmd = [str(args.client_bin), str(srv.port), str(args.size), str(args.window),
+                   str(args.warmup), str(args.duration)]
+        else:
+            cmd = [sys.executable, __file__, "--client", str(srv.port),
+                   "--size", str(args.size), "--window", str(args.window),
+                   "--warmup", str(args.warmup), "--duration", str(args.duration)]
+        cli = popen_pinned(cmd, args.client_cpu, stdout=subprocess.PIPE, text=True)
         try:
             line = read_line(cli, args.warmup + 30)
             if not line.startswith("START"):
@@ -219,8 +226,10 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=600, help=argparse.SUPPRESS)
     ap.add_argument("--loops", nargs="+", choices=LOOPS, default=list(LOOPS))
     ap.add_argument("--size", type=int, default=64, help="datagram size in bytes (default 64)")
-    ap.add_argument("--window", type=int, default=16,
-                    help="datagrams in flight (default 16)")
+    ap.add_argument("--window", type=int, default=32,
+                    help="datagrams in flight (default 32)")
+    ap.add_argument("--client-impl", choices=("c", "python"), default="c",
+                    help="the load generator: bench/c/udp_echo_client.c (default) or Python")
     ap.add_argument("--warmup", type=float, default=1.0)
     ap.add_argument("--duration", type=float, default=5.0)
     ap.add_argument("--quick", action="store_true", help="1 s windows, 0.5 s warm-up")
@@ -235,9 +244,13 @@ def main(argv=None) -> int:
         return client(args.client, args.size, args.window, args.warmup, args.duration)
 
     import _common
-    from _common import fmt, machine_info, print_table, ratio
-    from echo import versions
+    from _common import BUILD, HERE, fmt, machine_info, print_table, ratio
+    from echo import build_c, versions
 
+    args.client_bin = None
+    if args.client_impl == "c":
+        args.client_bin = build_c(HERE / "c" / "udp_echo_client.c", BUILD / "udp_echo_client",
+                                  "UDP echo client")
     if args.quick:
         args.duration, args.warmup = 1.0, 0.5
     if (os.cpu_count() or 1) < 2:
@@ -253,7 +266,7 @@ def main(argv=None) -> int:
                 results[name].append(run_one(name, args))
             except RuntimeError as exc:
                 unavailable[name] = str(exc).strip().splitlines()[-1][:200]
-    print(f"# UDP echo, {args.size} B datagrams, window {args.window}, "
+    print(f"# UDP echo, {args.size} B datagrams, window {args.window}, {args.client_impl} client, "
           f"{args.duration:g} s x {args.repeat}; server CPU {args.server_cpu}, "
           f"client CPU {args.client_cpu}; git {_common.git_rev()}")
 
@@ -282,7 +295,8 @@ def main(argv=None) -> int:
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": machine_info(), "versions": versions(args.loops),
-                       "args": vars(args), "results": results, "unavailable": unavailable},
+                       "args": {k: str(v) if isinstance(v, Path) else v
+                                for k, v in vars(args).items()}, "results": results, "unavailable": unavailable},
                       f, indent=2)
     return 0
 
