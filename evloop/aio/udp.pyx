@@ -432,6 +432,10 @@ cdef class DatagramTransport:
     # -- flow control (asyncio's _FlowControlMixin) -----------------------
 
     def get_write_buffer_size(self):
+        if _PY_LT_311:
+            # Python 3.10 sums the queue (0 again after abort(), which
+            # leaves 3.11+'s counter as it was).
+            return sum([len(data) for data, _ in self.buffer])
         return self.buffer_size
 
     def get_write_buffer_limits(self):
