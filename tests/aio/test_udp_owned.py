@@ -11,6 +11,7 @@ abort with queued datagrams, the order of protocol callbacks and the
 ResourceWarning of an unclosed transport.
 """
 import asyncio
+import asyncio.selector_events
 import gc
 import os
 import socket
@@ -19,7 +20,7 @@ import warnings
 
 import pytest
 
-from aio_harness import run
+from aio_harness import known_difference, run
 
 HAS_IPV6 = socket.has_ipv6
 try:
@@ -705,7 +706,18 @@ def drain(peer):
             return got
 
 
-def test_flow_control_pause_and_resume_writing(loop, tmp_path):
+# Python 3.13.0-3.13.5 count 8 header bytes per queued datagram and never
+# take them off (gh-135444, fixed with the _header_size attribute).
+STDLIB_HEADER_LEAK = (sys.version_info >= (3, 13) and not hasattr(
+    asyncio.selector_events._SelectorDatagramTransport, "_header_size"))
+
+
+def test_flow_control_pause_and_resume_writing(loop, loop_name, request, tmp_path):
+    if STDLIB_HEADER_LEAK:
+        known_difference(request, loop_name, on="asyncio", reason=(
+            "gh-135444: this Python's stdlib never takes the 8 header bytes of a "
+            "sent queued datagram off get_write_buffer_size(); evloop has the fix"))
+
     async def main():
         peer, tr, p = await blocked_unix_pair(loop, tmp_path, "flow.sock")
         p.paused = loop.create_future()
@@ -719,10 +731,9 @@ def test_flow_control_pause_and_resume_writing(loop, tmp_path):
                 assert sent < 100000, "the socket never blocked"
             size_at_pause = tr.get_write_buffer_size()
             got = []
-            while not p.resumed.done() or tr.get_write_buffer_size():
+            while not p.resumed.done() or len(got) < sent:
                 got += drain(peer)
                 await asyncio.sleep(0.001)
-            got += drain(peer)
             size_after = tr.get_write_buffer_size()
             await closed((tr, p))
         finally:
