@@ -79,8 +79,27 @@ class Dgram(asyncio.DatagramProtocol):
         self.lost.set_result(exc)
 
 
+_OPEN = []   # transports made by endpoint(), aborted by _abort_left_open
+
+
+@pytest.fixture(autouse=True)
+def _abort_left_open(loop):
+    """A test that fails (or an xfail) half-way leaves its transports
+    open: abort them before the loop closes, so the failure is not
+    reported again as a leaked fd or a ResourceWarning of a later test."""
+    yield
+    left = [tr for tr in _OPEN if not tr.is_closing()]
+    _OPEN.clear()
+    for tr in left:
+        tr.abort()
+    if left and not loop.is_closed():
+        loop.run_until_complete(asyncio.sleep(0))
+
+
 async def endpoint(loop, **kwargs):
-    return await loop.create_datagram_endpoint(lambda: Dgram(loop), **kwargs)
+    tr, p = await loop.create_datagram_endpoint(lambda: Dgram(loop), **kwargs)
+    _OPEN.append(tr)
+    return tr, p
 
 
 async def closed(*pairs):
@@ -322,7 +341,7 @@ def test_bad_arguments_are_the_stdlibs(loop):
                            {}):
                 with pytest.raises(ValueError) as err:
                     await loop.create_datagram_endpoint(asyncio.DatagramProtocol, **kwargs)
-                msgs.append(str(err.value).split("<")[0])
+                msgs.append(str(err.value))
             with pytest.raises(TypeError, match="string is expected"):
                 await loop.create_datagram_endpoint(
                     asyncio.DatagramProtocol, family=socket.AF_UNIX,
@@ -336,7 +355,8 @@ def test_bad_arguments_are_the_stdlibs(loop):
     assert "socket modifier keyword arguments can not be used" in msgs[0]
     assert "local_addr=('127.0.0.1', 0)" in msgs[0]
     assert "reuse_port=True" in msgs[1]
-    assert msgs[2] in ("A UDP Socket was expected, got ", "A datagram socket was expected, got ")
+    assert msgs[2].split("<")[0] in ("A UDP Socket was expected, got ",
+                                     "A datagram socket was expected, got ")
     assert msgs[3] == "unexpected address family"
 
 
@@ -396,7 +416,9 @@ def test_sendto_unconnected_by_host_name_and_many_peers(loop):
                 port = tr.get_extra_info("sockname")[1]
                 host = "localhost" if round_ == 1 else "127.0.0.1"
                 cli.sendto(b"%d:%d" % (round_, i), (host, port))
-        got = [[(await p.received.get())[0] for _ in range(3)] for _, p in srvs]
+        got = []
+        for _, p in srvs:
+            got.append([(await p.received.get())[0] for _ in range(3)])
         await closed((cli, cp), *srvs)
         return got
 
@@ -486,10 +508,18 @@ def test_exception_in_datagram_received_goes_to_the_handler(loop, exc_calls):
 
 # -- reading -----------------------------------------------------------------
 
-def test_a_busy_socket_does_not_starve_other_callbacks(loop):
+def pause_reading_is_new(request, loop_name):
+    if sys.version_info < (3, 11):
+        known_difference(request, loop_name, on="asyncio", reason=(
+            "asyncio's datagram transport has pause_reading()/resume_reading() "
+            "only from Python 3.11; evloop's has them on 3.10 too"))
+
+
+def test_a_busy_socket_does_not_starve_other_callbacks(loop, loop_name, request):
     """Datagrams are read in batches (evloop: at most 32 a wake-up;
     asyncio: one): a callback scheduled by the first datagram runs
     before a backlog of 100 is all delivered."""
+    pause_reading_is_new(request, loop_name)
     async def main():
         srv, sp = await endpoint(loop, local_addr=("127.0.0.1", 0))
         srv.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
@@ -520,7 +550,8 @@ def test_a_busy_socket_does_not_starve_other_callbacks(loop):
     assert 1 <= seen <= 32
 
 
-def test_pause_reading_inside_datagram_received_stops_the_batch(loop):
+def test_pause_reading_inside_datagram_received_stops_the_batch(loop, loop_name, request):
+    pause_reading_is_new(request, loop_name)
     async def main():
         srv, sp = await endpoint(loop, local_addr=("127.0.0.1", 0))
         srv.pause_reading()
@@ -572,7 +603,8 @@ def test_sendto_sends_at_once(loop):
     assert size == 0
 
 
-def test_pause_and_resume_reading(loop):
+def test_pause_and_resume_reading(loop, loop_name, request):
+    pause_reading_is_new(request, loop_name)
     async def main():
         srv, sp = await endpoint(loop, local_addr=("127.0.0.1", 0))
         c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
