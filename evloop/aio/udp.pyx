@@ -47,8 +47,9 @@
 # Differences from asyncio: up to 32 datagrams a wake-up (see above); the
 # transport is not an instance of asyncio's classes (a Cython class cannot
 # derive from them; __class__ reports one, see StreamTransport); on Python
-# 3.13 the buffer accounting is the fixed one of gh-135444 (3.13.0-3.13.5
-# never take the 8 header bytes of a sent queued datagram off the size).
+# 3.13 the buffer accounting is the fixed one of gh-135444 (the 3.13
+# releases before that fix never take the 8 header bytes of a sent queued
+# datagram off the size; the fix added _SelectorDatagramTransport._header_size).
 
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from libc.string cimport memcmp

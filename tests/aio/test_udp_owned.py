@@ -738,8 +738,8 @@ def drain(peer):
             return got
 
 
-# Python 3.13.0-3.13.5 count 8 header bytes per queued datagram and never
-# take them off (gh-135444, fixed with the _header_size attribute).
+# The Python 3.13 releases before gh-135444's fix count 8 header bytes per
+# queued datagram and never take them off (the fix added _header_size).
 STDLIB_HEADER_LEAK = (sys.version_info >= (3, 13) and not hasattr(
     asyncio.selector_events._SelectorDatagramTransport, "_header_size"))
 
