@@ -7,11 +7,12 @@ an ``EventBase`` (``loop.event_base``), which libevent-face ``Event``\\ s can
 share.  The hot ``sock_*`` coroutines (``sock_recv``, ``sock_recv_into``,
 ``sock_sendall``, ``sock_accept``, and ``sock_recvfrom``,
 ``sock_recvfrom_into``, ``sock_sendto``, also on Python 3.10) are compiled
-too (``aio/sockops.pyx``), and so are the stream, pipe and subprocess
-transports (``aio/transports.pyx``, ``aio/pipes.pyx``,
-``aio/process.pyx``: children watched by pidfd events, no child watcher).
-What the stdlib writes against that engine (Happy Eyeballs in
-``create_connection``, ``create_server``, ``sock_connect``,
+too (``aio/sockops.pyx``), and so are the stream, pipe, subprocess and
+datagram transports (``aio/transports.pyx``, ``aio/pipes.pyx``,
+``aio/process.pyx``: children watched by pidfd events, no child watcher;
+``aio/udp.pyx``).  What the stdlib writes against that engine (Happy
+Eyeballs in ``create_connection``, ``create_server``,
+``create_datagram_endpoint``'s checks and resolution, ``sock_connect``,
 ``sock_sendfile``, SSL) is inherited unchanged.
 
 Differences from asyncio: none intended.  Where evloop's behaviour differs
