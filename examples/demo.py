@@ -5,7 +5,7 @@
    evbuffer_readln()), is started as a subprocess on a free port; a client
    reads its greeting, sends a few lines cut into pieces that do not match
    the lines, and prints each line echoed back whole.
-2. examples/compat/echo_server_events.py (a line-for-line port of the
+2. examples/compat/rot13_server_events.py (a line-for-line port of the
    libevent book's event_new()/event_add() ROT13 server): a few lines are
    sent and each must come back rot13'd.
 Each server is stopped with SIGINT, which it catches with an evsignal event
@@ -25,7 +25,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TUTORIAL_SERVER = os.path.join(ROOT, "examples", "tutorial", "bufferevent_server.py")
-SERVER = os.path.join(ROOT, "examples", "compat", "echo_server_events.py")
+SERVER = os.path.join(ROOT, "examples", "compat", "rot13_server_events.py")
 ONE_LOOP = os.path.join(ROOT, "examples", "asyncio", "one_loop.py")
 # The tutorial server's lines, sent in pieces that cut across them.
 PIECES = [b"Hello, lib", b"event!\nLines come back ", b"whole,\nhowever they", b" are sent.\n"]

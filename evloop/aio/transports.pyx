@@ -39,9 +39,9 @@
 #
 # The rest follows asyncio's _SelectorSocketTransport method by method
 # (same names, same messages), so protocols see the same calls in the same
-# order.  Difference from asyncio: the transport is not an instance of
-# asyncio.Transport (a Cython class cannot derive from it; uvloop has the
-# same difference).
+# order.  A Cython class cannot derive from asyncio.Transport, yet
+# isinstance(transport, asyncio.Transport) holds: the class reports a Python
+# subclass through __class__ (see __init__).
 
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE, PyByteArray_Resize

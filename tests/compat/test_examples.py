@@ -66,10 +66,10 @@ def test_signal_sample(proc):
     assert out.strip() == "event_base_dispatch returned 1 after 3 signals"
 
 
-# -- echo_server_events.py -------------------------------------------------------
+# -- rot13_server_events.py -------------------------------------------------------
 
 def start_server(proc):
-    p = proc(os.path.join(COMPAT, "echo_server_events.py"), 0)
+    p = proc(os.path.join(COMPAT, "rot13_server_events.py"), 0)
     method = p.readline()
     port = p.readline()
     assert method.startswith("METHOD:") and port.startswith("PORT:")

@@ -1,6 +1,6 @@
 """Run the bufferevent examples as real subprocesses on 127.0.0.1.
 
-examples/compat/echo_server_bufferevent.py (the libevent book's "simpler
+examples/compat/rot13_server_bufferevent.py (the libevent book's "simpler
 ROT13 server"), chat_server.py and hostname_client.py are written against
 evloop.compat.  Every wait is bounded by a timeout (nothing about time is
 asserted) and every subprocess is killed at teardown (the ``proc`` fixture of
@@ -16,7 +16,7 @@ import pytest
 
 from example_runner import COMPAT, ROOT, TIMEOUT, env, recv_exactly, rot13
 
-ECHO = os.path.join(COMPAT, "echo_server_bufferevent.py")
+ECHO = os.path.join(COMPAT, "rot13_server_bufferevent.py")
 CHAT = os.path.join(COMPAT, "chat_server.py")
 CLIENT = os.path.join(COMPAT, "hostname_client.py")
 
@@ -29,7 +29,7 @@ def start_echo(proc):
     return p, int(port[5:])
 
 
-# -- echo_server_bufferevent.py --------------------------------------------------------
+# -- rot13_server_bufferevent.py --------------------------------------------------------
 
 def test_rot13_server(proc, clients):
     p, port = start_echo(proc)

@@ -4,7 +4,7 @@ Line for line: a non-blocking listener whose persistent read event accepts;
 per connection an fd_state with a read event, a write event and a buffer.
 Additions: free_fd_state() closes the fd (the book's leaks it), and
 SIGINT/SIGTERM stop the loop so that everything is freed and exit is 0.
-Run: python examples/compat/echo_server_events.py [PORT]  (0: any free port);
+Run: python examples/compat/rot13_server_events.py [PORT]  (0: any free port);
 it prints "METHOD:<backend>" and "PORT:<port>", then serves 127.0.0.1.
 """
 import os

@@ -8,7 +8,7 @@ error or timeout.  Changes: an evconnlistener replaces the book's hand-made
 accept event (the book's next chapter recommends it), the server prints
 "FREED <n>" for each connection it frees, and SIGINT/SIGTERM stop the loop
 so that everything is freed and the exit code is 0.
-Run: python examples/compat/echo_server_bufferevent.py [PORT]  (0: any free
+Run: python examples/compat/rot13_server_bufferevent.py [PORT]  (0: any free
 port); it prints "METHOD:<backend>" and "PORT:<port>", then serves 127.0.0.1.
 """
 import os
