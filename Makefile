@@ -48,9 +48,12 @@ sysdeps:
 sysdeps-bench:
 	@tools/sysdeps.sh --bench
 
+# The stamp takes the time the build started, so a source changed while it
+# ran is rebuilt next time.
 $(EXT): $(DEMO_STAMP) setup.py $(SOURCES)
+	touch $@.start
 	$(PY) setup.py -q build_ext --inplace
-	touch $@
+	mv $@.start $@
 
 build: $(EXT)
 
