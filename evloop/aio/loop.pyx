@@ -542,9 +542,11 @@ cdef class Loop:
 
     def call_soon_threadsafe(self, callback, *args, context=None):
         """asyncio call_soon_threadsafe: call_soon from any thread, waking
-        the loop (the stdlib's self-pipe, an add_reader of the base).
-        Compiled so that it makes our Handle: from gh-128340 the stdlib's
-        appends its own _ThreadSafeHandle to _ready."""
+        the loop through the base's eventfd (base_notify: one write per
+        wake-up however many calls, where the stdlib's self-pipe takes a
+        send() per call and a recv() per wake-up).  Compiled so that it
+        makes our Handle: from gh-128340 the stdlib's appends its own
+        _ThreadSafeHandle to _ready."""
         cdef Handle h
         if self.c_closed:
             raise RuntimeError("Event loop is closed")
@@ -553,7 +555,7 @@ cdef class Loop:
         h = self._new_handle(callback, args, context)
         self.ready_append(h)
         self._schedule_ready()
-        self._write_to_self()
+        base_notify(self.base, True)
         return h
 
     def call_later(self, delay, callback, *args, context=None):

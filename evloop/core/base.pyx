@@ -48,12 +48,16 @@ cdef double base_wall(EventBase base, int64_t t_ns) noexcept:
     return mono_to_wall(t_ns)
 
 
-cdef int base_notify(EventBase base) except -1:
-    """Wake a loop sleeping in another thread (evthread_notify_base)."""
+cdef int base_notify(EventBase base, bint any_thread=False) except -1:
+    """Wake a loop sleeping in another thread (evthread_notify_base).  One
+    write per wake-up: further calls find notify_pending set until the
+    loop's read of the eventfd clears it.  any_thread: write even from the
+    loop's own thread (call_soon_threadsafe from a signal handler that
+    interrupted the poll, as asyncio's self-pipe write does)."""
     cdef uint64_t one = 1
     if base.notify_fd < 0 or base.notify_pending:
         return 0
-    if <long>PyThread_get_thread_ident() == base.owner_thread:
+    if not any_thread and <long>PyThread_get_thread_ident() == base.owner_thread:
         return 0
     base.notify_pending = True
     write(base.notify_fd, &one, sizeof(one))
