@@ -20,7 +20,6 @@ What is checked (docs/design.md, "Architecture"):
 import asyncio
 import os
 import signal
-import socket
 
 import pytest
 
@@ -34,16 +33,6 @@ from aio_harness import run
 def loop_name():
     """Overrides the two-loop parametrization: these tests are evloop's."""
     return "evloop"
-
-
-@pytest.fixture
-def pair():
-    a, b = socket.socketpair()
-    a.setblocking(False)
-    b.setblocking(False)
-    yield a, b
-    a.close()
-    b.close()
 
 
 def test_event_base_is_an_event_base(loop):

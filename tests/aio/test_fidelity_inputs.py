@@ -125,16 +125,6 @@ def _noop():
     pass
 
 
-@pytest.fixture
-def pair():
-    a, b = socket.socketpair()
-    a.setblocking(False)
-    b.setblocking(False)
-    yield a, b
-    a.close()
-    b.close()
-
-
 def _invalid_fd(call, *args):
     with pytest.raises(ValueError, match=r"^Invalid file descriptor: -1$"):
         call(*args)

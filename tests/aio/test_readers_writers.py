@@ -10,16 +10,6 @@ import pytest
 from aio_harness import run
 
 
-@pytest.fixture
-def pair():
-    a, b = socket.socketpair()
-    a.setblocking(False)
-    b.setblocking(False)
-    yield a, b
-    a.close()
-    b.close()
-
-
 def test_add_reader_fires_on_data(loop, pair):
     a, b = pair
     got = loop.create_future()

@@ -40,16 +40,6 @@ def udp_pair():
 
 
 @pytest.fixture
-def pair():
-    a, b = socket.socketpair()
-    a.setblocking(False)
-    b.setblocking(False)
-    yield a, b
-    a.close()
-    b.close()
-
-
-@pytest.fixture
 def listener():
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.setblocking(False)
