@@ -5,6 +5,8 @@ programs, and the table/ratio formatting.  The scripts are run as
 """
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import platform
 import shutil
@@ -109,6 +111,37 @@ def pin_preexec(cpu: int | None):
     if cpu is None:
         return None
     return lambda: os.sched_setaffinity(0, {cpu})
+
+
+# -- (loop, workload) matrices of pinned child processes --------------------------------
+
+
+def add_matrix_args(ap, loops, workloads, scale_help: str, quick_help: str) -> None:
+    """The options of a benchmark that runs each (loop, workload) in a
+    fresh pinned child: bench/loop_overhead.py, bench/subprocess_pipes.py."""
+    ap.add_argument("--child", nargs=3, metavar=("LOOP", "WORKLOAD", "N"), help=argparse.SUPPRESS)
+    ap.add_argument("--loops", nargs="+", default=list(loops), choices=loops)
+    ap.add_argument("--workloads", nargs="+", default=list(workloads), choices=list(workloads))
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--scale", type=float, default=1.0, help=scale_help)
+    ap.add_argument("--quick", action="store_true", help=quick_help)
+    ap.add_argument("--cpu", type=int, default=None,
+                    help="the CPU to pin the children to (default: the last one allowed)")
+    ap.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
+                    help="before each child wait up to S s until its CPU is idle")
+    ap.add_argument("--json", metavar="FILE")
+
+
+def spawn_child(script: str, child_args: list[str], cpu: int | None) -> dict:
+    """Run ``script --child ARGS`` pinned to cpu; its last stdout line is a
+    JSON object (or the error it died of)."""
+    cmd = [sys.executable, os.path.abspath(script), "--child", *child_args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
+                          preexec_fn=pin_preexec(cpu))
+    if proc.returncode != 0:
+        err = (proc.stderr.strip().splitlines() or ["exit %d" % proc.returncode])[-1]
+        return {"error": err}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 # -- C programs --------------------------------------------------------------------------

@@ -207,13 +207,7 @@ def run_child(loop_name, workload, n):
 
 
 def spawn(loop_name, workload, n, cpu):
-    cmd = [sys.executable, os.path.abspath(__file__), "--child", loop_name, workload, str(n)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
-                          preexec_fn=_common.pin_preexec(cpu))
-    if proc.returncode != 0:
-        err = (proc.stderr.strip().splitlines() or ["exit %d" % proc.returncode])[-1]
-        return {"error": err}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return _common.spawn_child(__file__, [loop_name, workload, str(n)], cpu)
 
 
 def versions():
@@ -227,17 +221,7 @@ def versions():
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--child", nargs=3, metavar=("LOOP", "WORKLOAD", "N"), help=argparse.SUPPRESS)
-    ap.add_argument("--loops", nargs="+", default=list(LOOPS), choices=LOOPS)
-    ap.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=list(WORKLOADS))
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--scale", type=float, default=1.0, help="multiply every N by this")
-    ap.add_argument("--quick", action="store_true", help="--scale 0.2 --repeat 1")
-    ap.add_argument("--cpu", type=int, default=None,
-                    help="the CPU to pin the children to (default: the last one allowed)")
-    ap.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
-                    help="before each child wait up to S s until its CPU is idle")
-    ap.add_argument("--json", metavar="FILE")
+    _common.add_matrix_args(ap, LOOPS, WORKLOADS, "multiply every N by this", "--scale 0.2 --repeat 1")
     args = ap.parse_args(argv)
 
     if args.child:
