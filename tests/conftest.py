@@ -4,10 +4,12 @@
   (epoll, poll, select), as libevent's test.sh reruns its suite per method.
 * ``base``: an ``EventBase`` on that backend, freed at teardown.
 * ``make_base(method=None, **flags)``: factory for extra bases.
+* ``pair`` (alias ``sockpair``): a non-blocking socketpair, closed at teardown.
 * every test is checked for leaked file descriptors.
 """
 import gc
 import os
+import socket
 
 import pytest
 
@@ -52,6 +54,24 @@ def make_base(backend):
 @pytest.fixture
 def base(make_base):
     return make_base()
+
+
+@pytest.fixture
+def pair():
+    """A connected AF_UNIX socketpair ``(a, b)``, both ends non-blocking
+    (libevent's tests use evutil_socketpair + evutil_make_socket_nonblocking),
+    closed at teardown: the one socketpair fixture of the suite."""
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    b.setblocking(False)
+    with a, b:
+        yield a, b
+
+
+@pytest.fixture
+def sockpair(pair):
+    """``pair`` under the name the buffer tests use."""
+    return pair
 
 
 def _open_fds():

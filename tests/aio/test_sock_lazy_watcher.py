@@ -49,15 +49,6 @@ def nonblocking_pair():
     return a, b
 
 
-@pytest.fixture
-def pair():
-    """A non-blocking socketpair, closed after the test."""
-    a, b = nonblocking_pair()
-    yield a, b
-    a.close()
-    b.close()
-
-
 async def recv_once(loop, a, b, payload=b"x"):
     """A sock_recv that has to wait (so it registers the watcher)."""
     t = loop.create_task(loop.sock_recv(a, 100))

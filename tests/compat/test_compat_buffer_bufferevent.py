@@ -81,16 +81,6 @@ def cbase(backend):
 
 
 @pytest.fixture
-def sockpair():
-    a, b = socket.socketpair()
-    a.setblocking(False)
-    b.setblocking(False)
-    yield a, b
-    a.close()
-    b.close()
-
-
-@pytest.fixture
 def failures(caplog):
     """The messages compat logged for its -1/None returns."""
     caplog.set_level(logging.WARNING, logger="evloop.compat")

@@ -10,7 +10,6 @@ import io
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -38,16 +37,6 @@ def cbase(backend):
     assert event_base_get_method(base) == backend
     yield base
     event_base_free(base)
-
-
-@pytest.fixture
-def pair():
-    a, b = socket.socketpair()
-    a.setblocking(False)
-    b.setblocking(False)
-    yield a, b
-    a.close()
-    b.close()
 
 
 @pytest.fixture

@@ -84,15 +84,6 @@ def drain(sock):
 
 
 @pytest.fixture
-def pair():
-    """A non-blocking socketpair ``(a, b)``, closed at teardown (the
-    autouse fd-leak check of conftest.py insists)."""
-    a, b = nb_socketpair()
-    with a, b:
-        yield a, b
-
-
-@pytest.fixture
 def any_base():
     """One default EventBase, for checks that do not depend on the backend
     (argument validation), so they are not run three times over."""

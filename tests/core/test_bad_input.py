@@ -27,7 +27,7 @@ from evloop import (
     EventBase,
     EventConfig,
 )
-from helpers import Trace, any_base, guard, nb_socketpair, pair  # noqa: F401  (fixtures)
+from helpers import Trace, any_base, guard, nb_socketpair  # noqa: F401  (fixtures)
 
 
 def noop(fd, what, arg):

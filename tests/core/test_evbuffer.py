@@ -36,16 +36,6 @@ def make(*pieces):
     return b
 
 
-@pytest.fixture
-def sockpair():
-    a, b = socket.socketpair()
-    a.setblocking(False)
-    b.setblocking(False)
-    yield a, b
-    a.close()
-    b.close()
-
-
 # -- constants and construction ------------------------------------------------
 
 def test_constants_have_libevent_values():
