@@ -29,7 +29,7 @@ from evloop import (
     EventBase,
     EventConfig,
 )
-from helpers import Trace, any_base, guard, pair  # noqa: F401  (fixtures)
+from helpers import Trace, any_base, guard  # noqa: F401  (fixtures)
 
 EXPECTED_FEATURES = {
     "epoll": EV_FEATURE_ET | EV_FEATURE_O1 | EV_FEATURE_EARLY_CLOSE,

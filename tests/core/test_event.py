@@ -33,7 +33,7 @@ from evloop import (
     EVLOOP_ONCE,
     Event,
 )
-from helpers import Trace, any_base, drain, guard, nb_socketpair, pair  # noqa: F401  (fixtures)
+from helpers import Trace, any_base, drain, guard, nb_socketpair  # noqa: F401  (fixtures)
 
 ALL = EV_TIMEOUT | EV_READ | EV_WRITE | EV_SIGNAL | EV_CLOSED
 

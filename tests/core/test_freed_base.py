@@ -10,7 +10,6 @@ import pytest
 
 import evloop
 from evloop import EV_READ, EV_TIMEOUT, EVLOOP_NONBLOCK, Bufferevent, Event, EventBase
-from helpers import pair  # noqa: F401  (fixture)
 
 
 def noop(*args):

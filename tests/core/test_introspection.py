@@ -24,7 +24,7 @@ from evloop import (
     EVLOOP_ONCE,
     Event,
 )
-from helpers import Trace, any_base, pair  # noqa: F401  (fixtures)
+from helpers import Trace, any_base  # noqa: F401  (fixtures)
 
 ACTIVE, VIRTUAL, ADDED = EVENT_BASE_COUNT_ACTIVE, EVENT_BASE_COUNT_VIRTUAL, EVENT_BASE_COUNT_ADDED
 

@@ -21,7 +21,7 @@ from evloop import (
     EVLOOP_ONCE,
     Event,
 )
-from helpers import Trace, any_base, drain, guard, pair, same_now  # noqa: F401  (fixtures)
+from helpers import Trace, any_base, drain, guard, same_now  # noqa: F401  (fixtures)
 
 
 def noop(fd, what, arg):

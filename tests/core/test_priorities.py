@@ -19,7 +19,7 @@ from evloop import (
     EventConfig,
     supported_methods,
 )
-from helpers import Trace, any_base, pair  # noqa: F401  (fixtures)
+from helpers import Trace, any_base  # noqa: F401  (fixtures)
 
 
 def noop(fd, what, arg):

@@ -27,7 +27,7 @@ import pytest
 
 from evloop import (EV_PERSIST, EV_READ, EV_TIMEOUT, EV_WRITE, EVLOOP_NONBLOCK, EVLOOP_ONCE,
                     Bufferevent, Event)
-from helpers import Trace, any_base, pair, run_isolated  # noqa: F401  (fixtures)
+from helpers import Trace, any_base, run_isolated  # noqa: F401  (fixtures)
 
 PRELUDE = """
 import errno, os, signal, socket

@@ -18,7 +18,7 @@ from evloop import (
     EVLOOP_ONCE,
     Event,
 )
-from helpers import Trace, any_base, pair, same_now  # noqa: F401  (fixtures)
+from helpers import Trace, any_base, same_now  # noqa: F401  (fixtures)
 
 
 def test_timer_callback_arguments(base):
