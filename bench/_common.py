@@ -144,6 +144,32 @@ def spawn_child(script: str, child_args: list[str], cpu: int | None) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def run_matrix(script: str, args, sizes: dict, min_n: int, key: str, unit: str, spec: str):
+    """Every (workload, loop) of args in a fresh child pinned to one CPU
+    (args.cpu, default the last allowed), loops interleaved (the order
+    rotated each repeat), args.repeat times.  sizes[workload] is the count
+    before args.scale.  Returns (cpu, {workload: {loop: [result[key], ...]}},
+    {(workload, loop): error})."""
+    cpu = args.cpu if args.cpu is not None else sorted(os.sched_getaffinity(0))[-1]
+    results = {w: {lp: [] for lp in args.loops} for w in args.workloads}
+    errors = {}
+    for rep in range(args.repeat):
+        for w in args.workloads:
+            n = max(int(sizes[w] * args.scale), min_n)
+            order = args.loops[rep % len(args.loops):] + args.loops[:rep % len(args.loops)]
+            for lp in order:
+                wait_idle([cpu], args.wait_idle)
+                res = spawn_child(script, [lp, w, str(n)], cpu)
+                if "error" in res:
+                    errors[(w, lp)] = res["error"]
+                else:
+                    results[w][lp].append(res[key])
+                print(f"  [{rep + 1}/{args.repeat}] {w:11s} {lp:8s} "
+                      f"{fmt(res.get(key), spec, res.get('error', '-'))} {unit}",
+                      file=sys.stderr, flush=True)
+    return cpu, results, errors
+
+
 # -- C programs --------------------------------------------------------------------------
 
 

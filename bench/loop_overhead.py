@@ -38,7 +38,7 @@ import threading
 import time
 
 import _common
-from _common import ROOT, fmt, machine_info, print_table, ratio, wait_idle
+from _common import ROOT, fmt, machine_info, print_table, ratio
 
 LOOPS = ("asyncio", "uvloop", "rloop", "evloop")
 WORKLOADS = {
@@ -206,10 +206,6 @@ def run_child(loop_name, workload, n):
 # -- the driver --------------------------------------------------------------------------
 
 
-def spawn(loop_name, workload, n, cpu):
-    return _common.spawn_child(__file__, [loop_name, workload, str(n)], cpu)
-
-
 def versions():
     out = {"python": sys.version.split()[0], "evloop_git": _common.git_rev()}
     for name in ("uvloop", "rloop"):
@@ -230,24 +226,7 @@ def main(argv=None):
         return 0
     if args.quick:
         args.scale, args.repeat = 0.2, 1
-    cpu = args.cpu if args.cpu is not None else sorted(os.sched_getaffinity(0))[-1]
-
-    results = {w: {lp: [] for lp in args.loops} for w in args.workloads}
-    errors = {}
-    for rep in range(args.repeat):
-        for w in args.workloads:
-            n = max(int(WORKLOADS[w] * args.scale), 100)
-            order = args.loops[rep % len(args.loops):] + args.loops[:rep % len(args.loops)]
-            for lp in order:
-                wait_idle([cpu], args.wait_idle)
-                res = spawn(lp, w, n, cpu)
-                if "error" in res:
-                    errors[(w, lp)] = res["error"]
-                else:
-                    results[w][lp].append(res["ns_per_op"])
-                print(f"  [{rep + 1}/{args.repeat}] {w:11s} {lp:8s} "
-                      f"{fmt(res.get('ns_per_op'), ',.0f', res.get('error', '-'))} ns/op",
-                      file=sys.stderr, flush=True)
+    cpu, results, errors = _common.run_matrix(__file__, args, WORKLOADS, 100, "ns_per_op", "ns/op", ",.0f")
 
     mach = machine_info()
     vers = versions()

@@ -28,7 +28,7 @@ import sys
 import time
 
 import _common
-from _common import fmt, print_table, ratio, wait_idle
+from _common import fmt, print_table, ratio
 
 ROOT = _common.ROOT
 LOOPS = ("asyncio", "uvloop", "rloop", "evloop")
@@ -138,10 +138,6 @@ def run_child(loop_name, workload, n):
 # -- the driver --------------------------------------------------------------------------
 
 
-def spawn(loop_name, workload, n, cpu):
-    return _common.spawn_child(__file__, [loop_name, workload, str(n)], cpu)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     _common.add_matrix_args(ap, LOOPS, WORKLOADS, "multiply every size by this", "a smoke run: --scale 0.05 --repeat 1")
@@ -153,24 +149,8 @@ def main(argv=None):
         return 0
     if args.quick:
         args.scale, args.repeat = 0.05, 1
-    cpu = args.cpu if args.cpu is not None else sorted(os.sched_getaffinity(0))[-1]
-
-    results = {w: {lp: [] for lp in args.loops} for w in args.workloads}
-    errors = {}
-    for rep in range(args.repeat):
-        for w in args.workloads:
-            n = max(int(WORKLOADS[w][0] * args.scale), 2)
-            order = args.loops[rep % len(args.loops):] + args.loops[:rep % len(args.loops)]
-            for lp in order:
-                wait_idle([cpu], args.wait_idle)
-                res = spawn(lp, w, n, cpu)
-                if "error" in res:
-                    errors[(w, lp)] = res["error"]
-                else:
-                    results[w][lp].append(res["us_per_op"])
-                print(f"  [{rep + 1}/{args.repeat}] {w:10s} {lp:8s} "
-                      f"{fmt(res.get('us_per_op'), ',.1f', res.get('error', '-'))} us/op",
-                      file=sys.stderr, flush=True)
+    sizes = {w: spec[0] for w, spec in WORKLOADS.items()}
+    cpu, results, errors = _common.run_matrix(__file__, args, sizes, 2, "us_per_op", "us/op", ",.1f")
 
     mach = _common.machine_info()
     print(f"\nMachine: {mach['cpu_model']}, {mach['nproc']} CPUs{' (VM)' if mach['virtualized'] else ''}, "
