@@ -113,6 +113,26 @@ def pin_preexec(cpu: int | None):
     return lambda: os.sched_setaffinity(0, {cpu})
 
 
+def new_loop(name: str):
+    """A new event loop of the named implementation; evloop is imported from
+    this checkout (its in-place build)."""
+    import asyncio
+
+    if name == "asyncio":
+        return asyncio.new_event_loop()
+    if name == "uvloop":
+        import uvloop
+        return uvloop.new_event_loop()
+    if name == "rloop":
+        import rloop
+        return rloop.new_event_loop()
+    if name == "evloop":
+        sys.path.insert(0, str(ROOT))
+        import evloop
+        return evloop.new_event_loop()
+    raise SystemExit(f"unknown loop {name}")
+
+
 # -- (loop, workload) matrices of pinned child processes --------------------------------
 
 

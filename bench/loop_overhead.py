@@ -38,7 +38,7 @@ import threading
 import time
 
 import _common
-from _common import ROOT, fmt, machine_info, print_table, ratio
+from _common import fmt, machine_info, print_table, ratio
 
 LOOPS = ("asyncio", "uvloop", "rloop", "evloop")
 WORKLOADS = {
@@ -59,22 +59,7 @@ DEFAULT_TARGET_VS_UVLOOP = 0.6
 # -- the child: one loop, one workload ---------------------------------------------------
 
 
-def new_loop(name):
-    import asyncio
-
-    if name == "asyncio":
-        return asyncio.new_event_loop()
-    if name == "uvloop":
-        import uvloop
-        return uvloop.new_event_loop()
-    if name == "rloop":
-        import rloop
-        return rloop.new_event_loop()
-    if name == "evloop":
-        sys.path.insert(0, str(ROOT))
-        import evloop
-        return evloop.new_event_loop()
-    raise SystemExit(f"unknown loop {name}")
+new_loop = _common.new_loop
 
 
 def w_call_soon(loop, n):

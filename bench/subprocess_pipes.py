@@ -39,22 +39,7 @@ WORKLOADS = {"spawn": (200, "child"), "spawn_conc": (200, "child"), "pipe": (64,
 # -- the child: one loop, one workload ---------------------------------------------------
 
 
-def new_loop(name):
-    import asyncio
-
-    if name == "asyncio":
-        return asyncio.new_event_loop()
-    if name == "uvloop":
-        import uvloop
-        return uvloop.new_event_loop()
-    if name == "rloop":
-        import rloop
-        return rloop.new_event_loop()
-    if name == "evloop":
-        sys.path.insert(0, str(ROOT))
-        import evloop
-        return evloop.new_event_loop()
-    raise SystemExit(f"unknown loop {name}")
+new_loop = _common.new_loop
 
 
 async def w_spawn(loop, n):
