@@ -30,7 +30,6 @@ import time
 import _common
 from _common import fmt, print_table, ratio
 
-ROOT = _common.ROOT
 LOOPS = ("asyncio", "uvloop", "rloop", "evloop")
 # workload -> (default size, unit of the per-op number)
 WORKLOADS = {"spawn": (200, "child"), "spawn_conc": (200, "child"), "pipe": (64, "MiB")}
